@@ -1,0 +1,27 @@
+//! The intake service: receives prescriptions (fax, FHIR R4, HL7 v2), turns them into one
+//! canonical validated prescription, keeps the original, and announces the outcome as events.
+
+pub mod grpc;
+
+use rx_platform::db::{INTAKE, ServiceSchema};
+use sqlx::PgPool;
+use tonic::service::Routes;
+
+/// The service's database schema and role.
+pub const SCHEMA: ServiceSchema = INTAKE;
+
+/// The gRPC services this process answers for (as the health service names them).
+pub const GRPC_SERVICES: &[&str] = &[
+    rx_proto::intake::v1::intake_service_server::SERVICE_NAME,
+    rx_proto::intake::v1::review_service_server::SERVICE_NAME,
+];
+
+/// The service's migrations, embedded in the binary.
+pub fn migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("../../migrations/intake")
+}
+
+/// Adds the service's gRPC API to `base` (the health and reflection services).
+pub fn routes(base: Routes, pool: PgPool, max_message_bytes: usize) -> Routes {
+    grpc::routes(base, pool, max_message_bytes)
+}

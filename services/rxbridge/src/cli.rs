@@ -1,0 +1,93 @@
+//! The command line: `serve`, `migrate`, `db init`, and the offline tools.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::settings::Settings;
+use crate::system::Service;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rxbridge",
+    version,
+    about = "Prescriptions for medical massage and therapy, from arrival to paid claim"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs one service, or all of them in one process.
+    Serve {
+        #[arg(long, value_enum)]
+        target: Target,
+    },
+    /// Applies a service's database migrations (as that service's own role).
+    Migrate {
+        #[arg(long, value_enum)]
+        target: Target,
+    },
+    /// Database administration.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Creates the database, one role per service and each service's schema (idempotent).
+    Init {
+        /// An administrator's connection URL.
+        #[arg(long, env = "RXBRIDGE_ADMIN_DATABASE_URL")]
+        admin_url: String,
+        /// The database to create.
+        #[arg(long, default_value = "rxbridge")]
+        database: String,
+    },
+}
+
+/// Which service a command applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    Intake,
+    Benefits,
+    Claims,
+    All,
+}
+
+impl Target {
+    pub fn services(self) -> Vec<Service> {
+        match self {
+            Self::Intake => vec![Service::Intake],
+            Self::Benefits => vec![Service::Benefits],
+            Self::Claims => vec![Service::Claims],
+            Self::All => vec![Service::Intake, Service::Benefits, Service::Claims],
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { target } => {
+            let settings = Settings::from_env(&target.services())?;
+            crate::serve::run(settings, target).await
+        }
+        Command::Migrate { target } => {
+            let settings = Settings::from_env(&target.services())?;
+            for service in target.services() {
+                let pool = service.connect(&settings).await?;
+                rx_platform::db::migrate(&pool, service.schema(), service.migrator()).await?;
+                println!("migrated {}", service.name());
+                pool.close().await;
+            }
+            Ok(())
+        }
+        Command::Db { command: DbCommand::Init { admin_url, database } } => {
+            rx_platform::db::bootstrap(&rx_platform::config::Secret::new(admin_url), &database).await?;
+            println!("database {database} ready with roles and schemas for intake, benefits and claims");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! `rxbridge serve`: runs the chosen services in this process, each with its gRPC server,
+//! outbox relay and event consumer, plus one metrics endpoint; stops them in order on SIGTERM.
+
+use std::time::Duration;
+
+use rx_messaging::{Consumer, ConsumerConfig, Relay, RelayConfig, Topology};
+use rx_platform::grpc;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::Target;
+use crate::settings::Settings;
+use crate::system::{self, Service};
+
+pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
+    let process_name = match target {
+        Target::All => "rxbridge".to_owned(),
+        one => format!("rxbridge-{}", one.services().first().map_or("all", |s| s.name())),
+    };
+    let _telemetry = rx_platform::telemetry::init(&process_name)?;
+    let shutdown = rx_platform::shutdown::on_signal();
+    let topology = Topology::new(settings.namespace.clone());
+
+    // Workers (relays, consumers) stop only after the gRPC servers drained.
+    let workers_stop = CancellationToken::new();
+    let mut servers = JoinSet::new();
+    let mut workers = JoinSet::new();
+    let mut pools = Vec::new();
+    let mut health = Vec::new();
+
+    let (metrics_listener, metrics_addr) = grpc::bind(settings.metrics_addr).await?;
+    let metrics_stop = workers_stop.clone();
+    workers.spawn(async move {
+        let _ = rx_platform::metrics_http::serve(metrics_listener, metrics_stop).await;
+    });
+    tracing::info!(addr = %metrics_addr, "metrics listening");
+    println!("metrics listening on {metrics_addr}");
+
+    for service in target.services() {
+        let service_settings = settings.service(service)?;
+        let pool = service.connect(&settings).await?;
+        let standard = grpc::standard_services()?;
+        let routes = service.routes(standard.routes, pool.clone(), settings.max_message_bytes);
+        let (listener, addr) = grpc::bind(service_settings.grpc_addr).await?;
+        servers.spawn(grpc::serve(listener, routes, shutdown.child_token()));
+        grpc::mark_serving(&standard.health, service.grpc_services()).await;
+        health.push((standard.health, service.grpc_services()));
+
+        let relay = Relay::new(pool.clone(), topology.clone(), relay_config(&settings, service));
+        workers.spawn(relay.run(workers_stop.clone()));
+        spawn_consumer(&mut workers, service, &settings, pool.clone(), &topology, workers_stop.clone());
+        pools.push(pool);
+
+        tracing::info!(service = service.name(), addr = %addr, "grpc listening");
+        println!("{} grpc listening on {addr}", service.name());
+    }
+
+    shutdown.cancelled().await;
+    for (reporter, names) in &health {
+        grpc::mark_not_serving(reporter, names).await;
+    }
+    // The servers stop accepting at once and finish in-flight calls; give them a deadline.
+    let drained = tokio::time::timeout(Duration::from_secs(settings.drain_seconds), async {
+        while servers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!("in-flight requests did not finish before the drain deadline");
+    }
+    workers_stop.cancel();
+    while workers.join_next().await.is_some() {}
+    for pool in pools {
+        pool.close().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn relay_config(settings: &Settings, service: Service) -> RelayConfig {
+    RelayConfig {
+        service: service.name().to_owned(),
+        schema: service.schema().schema.to_owned(),
+        amqp_url: settings.amqp_url.expose().to_owned(),
+        batch_size: 200,
+        poll_interval: Duration::from_millis(500),
+        retention: Duration::from_secs(24 * 3600),
+        consumers: system::consumers(settings.delivery_limit),
+    }
+}
+
+fn consumer_config(settings: &Settings, service: Service, spec: rx_messaging::ConsumerSpec) -> ConsumerConfig {
+    ConsumerConfig {
+        service: service.name().to_owned(),
+        spec,
+        amqp_url: settings.amqp_url.expose().to_owned(),
+        prefetch: 32,
+        transient_attempts: 5,
+    }
+}
+
+fn spawn_consumer(
+    workers: &mut JoinSet<()>,
+    service: Service,
+    settings: &Settings,
+    pool: sqlx::PgPool,
+    topology: &Topology,
+    stop: CancellationToken,
+) {
+    match service {
+        Service::Intake => {}
+        Service::Benefits => {
+            let config = consumer_config(settings, service, rx_benefits::consumer_spec(settings.delivery_limit));
+            let consumer =
+                Consumer::new(pool, topology.clone(), config, rx_benefits::events::PrescriptionAcceptedHandler);
+            workers.spawn(consumer.run(stop));
+        }
+        Service::Claims => {
+            let config = consumer_config(settings, service, rx_claims::consumer_spec(settings.delivery_limit));
+            let consumer = Consumer::new(pool, topology.clone(), config, rx_claims::events::ClaimsEventHandler);
+            workers.spawn(consumer.run(stop));
+        }
+    }
+}

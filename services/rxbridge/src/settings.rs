@@ -1,0 +1,64 @@
+//! Process settings from environment variables, with defaults that work on a developer's
+//! machine (Postgres and RabbitMQ on localhost, trust authentication).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use rx_platform::config::{self, ConfigError, Secret};
+
+use crate::system::Service;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub amqp_url: Secret,
+    /// Prefix of every exchange and queue name, so environments can share a broker.
+    pub namespace: String,
+    pub metrics_addr: SocketAddr,
+    pub db_max_connections: u32,
+    pub delivery_limit: u32,
+    pub max_message_bytes: usize,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub drain_seconds: u64,
+    services: HashMap<Service, ServiceSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceSettings {
+    pub database_url: Secret,
+    pub grpc_addr: SocketAddr,
+}
+
+impl Settings {
+    /// Reads the settings the given services need; names the variable of any bad value.
+    pub fn from_env(services: &[Service]) -> Result<Self, ConfigError> {
+        let mut per_service = HashMap::new();
+        for &service in services {
+            let prefix = service.env_prefix();
+            let database_url = config::url_or(
+                &format!("{prefix}_DATABASE_URL"),
+                &format!("postgres://{}@127.0.0.1:5432/rxbridge", service.schema().role),
+                &["postgres", "postgresql"],
+            )?;
+            let grpc_addr = config::addr_or(&format!("{prefix}_GRPC_ADDR"), service.default_grpc_addr())?;
+            per_service.insert(service, ServiceSettings { database_url, grpc_addr });
+        }
+        Ok(Self {
+            amqp_url: config::url_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", &["amqp", "amqps"])?,
+            namespace: config::string_or("RXBRIDGE_NAMESPACE", "rxbridge"),
+            metrics_addr: config::addr_or("METRICS_ADDR", "0.0.0.0:9464")?,
+            db_max_connections: config::parse_or("DB_MAX_CONNECTIONS", 10)?,
+            delivery_limit: config::parse_or("EVENT_DELIVERY_LIMIT", 10)?,
+            max_message_bytes: config::parse_or(
+                "GRPC_MAX_MESSAGE_BYTES",
+                rx_platform::grpc::DEFAULT_MAX_MESSAGE_BYTES,
+            )?,
+            drain_seconds: config::parse_or("SHUTDOWN_DRAIN_SECONDS", 20)?,
+            services: per_service,
+        })
+    }
+
+    /// The settings of one service; `from_env` read them for every service it was given.
+    pub fn service(&self, service: Service) -> anyhow::Result<&ServiceSettings> {
+        self.services.get(&service).ok_or_else(|| anyhow::anyhow!("no settings were read for {}", service.name()))
+    }
+}

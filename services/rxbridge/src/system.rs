@@ -1,0 +1,82 @@
+//! The three services as this binary knows them: names, schemas, migrations, routes, and who
+//! consumes which events (the queue topology every relay declares before publishing).
+
+use rx_messaging::ConsumerSpec;
+use rx_platform::db::ServiceSchema;
+use sqlx::PgPool;
+use tonic::service::Routes;
+
+use crate::settings::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Service {
+    Intake,
+    Benefits,
+    Claims,
+}
+
+impl Service {
+    pub fn name(self) -> &'static str {
+        self.schema().schema
+    }
+
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::Intake => "INTAKE",
+            Self::Benefits => "BENEFITS",
+            Self::Claims => "CLAIMS",
+        }
+    }
+
+    pub fn default_grpc_addr(self) -> &'static str {
+        match self {
+            Self::Intake => "0.0.0.0:50051",
+            Self::Benefits => "0.0.0.0:50052",
+            Self::Claims => "0.0.0.0:50053",
+        }
+    }
+
+    pub fn schema(self) -> ServiceSchema {
+        match self {
+            Self::Intake => rx_intake::SCHEMA,
+            Self::Benefits => rx_benefits::SCHEMA,
+            Self::Claims => rx_claims::SCHEMA,
+        }
+    }
+
+    pub fn migrator(self) -> sqlx::migrate::Migrator {
+        match self {
+            Self::Intake => rx_intake::migrator(),
+            Self::Benefits => rx_benefits::migrator(),
+            Self::Claims => rx_claims::migrator(),
+        }
+    }
+
+    pub fn grpc_services(self) -> &'static [&'static str] {
+        match self {
+            Self::Intake => rx_intake::GRPC_SERVICES,
+            Self::Benefits => rx_benefits::GRPC_SERVICES,
+            Self::Claims => rx_claims::GRPC_SERVICES,
+        }
+    }
+
+    pub fn routes(self, base: Routes, pool: PgPool, max_message_bytes: usize) -> Routes {
+        match self {
+            Self::Intake => rx_intake::routes(base, pool, max_message_bytes),
+            Self::Benefits => rx_benefits::routes(base, pool, max_message_bytes),
+            Self::Claims => rx_claims::routes(base, pool, max_message_bytes),
+        }
+    }
+
+    pub async fn connect(self, settings: &Settings) -> anyhow::Result<PgPool> {
+        let url = &settings.service(self)?.database_url;
+        rx_platform::db::connect(url, self.schema(), settings.db_max_connections)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: cannot connect to the database: {e}", self.name()))
+    }
+}
+
+/// Every consumer in the system, whichever services this process runs.
+pub fn consumers(delivery_limit: u32) -> Vec<ConsumerSpec> {
+    vec![rx_benefits::consumer_spec(delivery_limit), rx_claims::consumer_spec(delivery_limit)]
+}

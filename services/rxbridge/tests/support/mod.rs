@@ -1,0 +1,73 @@
+//! Starting the real `rxbridge` binary against a fresh database and broker namespace.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::Duration;
+
+use rx_platform::db::{BENEFITS, CLAIMS, INTAKE};
+use rxbridge_tests::db::TestDb;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// A running `rxbridge serve` and the addresses it reported.
+pub struct Running {
+    pub child: Child,
+    pub addrs: HashMap<String, String>,
+    pub metrics: String,
+    #[allow(dead_code)] // not every test inspects the database
+    pub db: TestDb,
+}
+
+/// The environment that points the binary at `db` and a private broker namespace.
+pub fn env_for(db: &TestDb) -> Vec<(String, String)> {
+    vec![
+        ("INTAKE_DATABASE_URL".into(), db.url_for(INTAKE).expose().to_owned()),
+        ("BENEFITS_DATABASE_URL".into(), db.url_for(BENEFITS).expose().to_owned()),
+        ("CLAIMS_DATABASE_URL".into(), db.url_for(CLAIMS).expose().to_owned()),
+        ("INTAKE_GRPC_ADDR".into(), "127.0.0.1:0".into()),
+        ("BENEFITS_GRPC_ADDR".into(), "127.0.0.1:0".into()),
+        ("CLAIMS_GRPC_ADDR".into(), "127.0.0.1:0".into()),
+        ("METRICS_ADDR".into(), "127.0.0.1:0".into()),
+        ("RXBRIDGE_NAMESPACE".into(), rxbridge_tests::unique_namespace()),
+    ]
+}
+
+pub fn rxbridge() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rxbridge"));
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Migrates and starts `serve --target all`, waiting until every service reported its address.
+pub async fn start_all() -> Running {
+    let db = TestDb::create().await.expect("test database");
+    let env = env_for(&db);
+    let status = rxbridge().args(["migrate", "--target", "all"]).envs(env.clone()).status().await.expect("migrate");
+    assert!(status.success(), "migrate failed");
+    let mut child = rxbridge()
+        .args(["serve", "--target", "all"])
+        .envs(env)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut addrs = HashMap::new();
+    let mut metrics = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(30), async {
+        while addrs.len() < 3 {
+            let Ok(Some(line)) = lines.next_line().await else { break };
+            if let Some((name, addr)) = line.split_once(" grpc listening on ") {
+                addrs.insert(name.to_owned(), addr.to_owned());
+            } else if let Some(addr) = line.strip_prefix("metrics listening on ") {
+                metrics = addr.to_owned();
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok() && addrs.len() == 3, "the services did not report their addresses: {addrs:?}");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Running { child, addrs, metrics, db }
+}

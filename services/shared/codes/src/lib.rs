@@ -1,0 +1,3 @@
+//! Code sets and identifiers (being written).
+
+pub mod cpt;

@@ -1,0 +1,253 @@
+//! The idempotent consumer: each message id is recorded in the service's inbox table in the
+//! same transaction as the handler's effect, and the message is acknowledged only after that
+//! commit. A redelivered message finds its id already there and has no second effect.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
+};
+use lapin::types::FieldTable;
+use sqlx::{PgConnection, PgPool};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::MessagingError;
+use crate::backoff::Backoff;
+use crate::event::Event;
+use crate::topology::{ConsumerSpec, Topology};
+
+/// Why a handler did not apply an event.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The database or a dependency is briefly unavailable: retried in place with backoff,
+    /// then handed back to the broker.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// The handler failed: the message goes back to the queue and, after the queue's delivery
+    /// limit, to the dead-letter queue.
+    #[error("failed: {0}")]
+    Failed(String),
+    /// The message can never be handled (undecodable, wrong version): dead-lettered at once.
+    #[error("poison: {0}")]
+    Poison(String),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        if rx_platform::db::is_transient(&e) { Self::Transient(e.to_string()) } else { Self::Failed(e.to_string()) }
+    }
+}
+
+/// Applies one event inside the consumer's transaction. Everything it writes through `tx`
+/// commits together with the inbox record, or not at all.
+pub trait Handler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a Event,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+/// How a consumer runs.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// Service name, for logs and metric labels.
+    pub service: String,
+    pub spec: ConsumerSpec,
+    pub amqp_url: String,
+    /// Unacknowledged messages in flight at once.
+    pub prefetch: u16,
+    /// Attempts in place for transient errors before the message goes back to the broker.
+    pub transient_attempts: u32,
+}
+
+/// Consumes one service's queue.
+#[derive(Debug)]
+pub struct Consumer<H> {
+    pool: PgPool,
+    topology: Topology,
+    config: ConsumerConfig,
+    handler: Arc<H>,
+}
+
+/// What happened to one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Processed,
+    Duplicate,
+}
+
+impl<H: Handler> Consumer<H> {
+    pub fn new(pool: PgPool, topology: Topology, config: ConsumerConfig, handler: H) -> Self {
+        Self { pool, topology, config, handler: Arc::new(handler) }
+    }
+
+    /// Runs until `shutdown` is cancelled: stops taking deliveries, finishes the ones in
+    /// flight, then closes. Reconnects with backoff when the broker goes away.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::default();
+        let name = format!("rxbridge-{}-consumer", self.config.service);
+        while let Some(connection) = crate::amqp::connect(&self.config.amqp_url, &name, &shutdown).await {
+            match self.consume_until_error(&connection, &shutdown).await {
+                Ok(()) => {
+                    let _ = connection.close(200, "shutdown".into()).await;
+                    return;
+                }
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %e, service = %self.config.service, retry_in_ms = delay.as_millis() as u64, "consumer lost the broker");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn consume_until_error(
+        &self,
+        connection: &lapin::Connection,
+        shutdown: &CancellationToken,
+    ) -> Result<(), MessagingError> {
+        let channel = connection.create_channel().await?;
+        channel.basic_qos(self.config.prefetch, BasicQosOptions::default()).await?;
+        self.topology.declare_consumer(&channel, &self.config.spec).await?;
+        let queue = self.topology.queue(&self.config.spec.name);
+        let tag = format!("{}-{}", self.config.service, uuid::Uuid::new_v4());
+        let mut deliveries = channel
+            .basic_consume(
+                queue.as_str().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        tracing::info!(service = %self.config.service, queue = %queue, "consuming");
+        let mut in_flight = JoinSet::new();
+        let mut monitor = tokio::time::interval(Duration::from_secs(5));
+        let result = loop {
+            tokio::select! {
+                () = shutdown.cancelled() => {
+                    let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+                    break Ok(());
+                }
+                _ = monitor.tick() => self.report_depths(&channel).await,
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                next = deliveries.next() => match next {
+                    Some(Ok(delivery)) => {
+                        let pool = self.pool.clone();
+                        let handler = self.handler.clone();
+                        let config = self.config.clone();
+                        in_flight.spawn(async move { process(&pool, handler.as_ref(), &config, delivery).await });
+                    }
+                    Some(Err(e)) => break Err(e.into()),
+                    None => break Err(MessagingError::Broker(lapin::Error::from(lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed)))),
+                }
+            }
+        };
+        // Let the handlers in flight finish and acknowledge before the channel closes.
+        while in_flight.join_next().await.is_some() {}
+        let _ = channel.close(200, "done".into()).await;
+        result
+    }
+
+    async fn report_depths(&self, channel: &lapin::Channel) {
+        let name = &self.config.spec.name;
+        if let Ok(depth) = self.topology.depth(channel, &self.topology.queue(name)).await {
+            metrics::gauge!("consumer_queue_depth", "service" => self.config.service.clone()).set(f64::from(depth));
+        }
+        if let Ok(depth) = self.topology.depth(channel, &self.topology.dead_letter_queue(name)).await {
+            metrics::gauge!("dead_letter_queue_depth", "service" => self.config.service.clone()).set(f64::from(depth));
+        }
+    }
+}
+
+async fn process<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig, delivery: Delivery) {
+    let service = config.service.clone();
+    let Some(event) = Event::from_delivery(&delivery) else {
+        tracing::warn!(service = %service, "message without id dead-lettered");
+        let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+        metrics::counter!("consumer_messages_total", "service" => service, "outcome" => "rejected").increment(1);
+        return;
+    };
+    let span = tracing::info_span!(
+        "consume",
+        otel.name = %event.routing_key,
+        messaging.destination = %event.routing_key,
+        messaging.message_id = %event.id,
+        trace_id = tracing::field::Empty,
+    );
+    rx_platform::telemetry::continue_trace(&span, &rx_platform::telemetry::MapCarrier(event.headers.clone()));
+    async {
+        let outcome = handle_with_retries(pool, handler, &event, config.transient_attempts).await;
+        let label = match outcome {
+            Ok(Outcome::Processed) => {
+                let _ = delivery.ack(BasicAckOptions::default()).await;
+                "processed"
+            }
+            Ok(Outcome::Duplicate) => {
+                tracing::info!("duplicate delivery acknowledged without effect");
+                let _ = delivery.ack(BasicAckOptions::default()).await;
+                "duplicate"
+            }
+            Err(HandlerError::Poison(reason)) => {
+                tracing::warn!(%reason, "poison message dead-lettered");
+                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+                "rejected"
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "event handling failed; returned to the queue");
+                let _ = delivery.nack(BasicNackOptions { requeue: true, multiple: false }).await;
+                "failed"
+            }
+        };
+        metrics::counter!("consumer_messages_total", "service" => service, "outcome" => label).increment(1);
+    }
+    .instrument(span)
+    .await;
+}
+
+async fn handle_with_retries<H: Handler>(
+    pool: &PgPool,
+    handler: &H,
+    event: &Event,
+    attempts: u32,
+) -> Result<Outcome, HandlerError> {
+    let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
+    let mut attempt = 1;
+    loop {
+        match handle_once(pool, handler, event).await {
+            Err(HandlerError::Transient(reason)) if attempt < attempts => {
+                tracing::info!(%reason, attempt, "transient failure; retrying");
+                tokio::time::sleep(backoff.next_delay()).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn handle_once<H: Handler>(pool: &PgPool, handler: &H, event: &Event) -> Result<Outcome, HandlerError> {
+    let mut tx = pool.begin().await?;
+    let fresh = sqlx::query("INSERT INTO inbox (message_id, routing_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(&event.id)
+        .bind(&event.routing_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+        == 1;
+    if !fresh {
+        tx.rollback().await?;
+        return Ok(Outcome::Duplicate);
+    }
+    handler.handle(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(Outcome::Processed)
+}

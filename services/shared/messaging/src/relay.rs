@@ -1,0 +1,236 @@
+//! The outbox relay: publishes committed outbox rows to the events exchange with publisher
+//! confirms, and marks them sent only after the broker confirmed them. If the broker or the
+//! process dies in between, the rows are published again and consumers drop the repeat.
+//! Several replicas can run at once: each batch is claimed with `FOR UPDATE SKIP LOCKED`.
+
+use std::time::{Duration, Instant};
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::MessagingError;
+use crate::backoff::Backoff;
+use crate::topology::{ConsumerSpec, Topology};
+
+/// How the relay runs.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Service name, for logs and metric labels.
+    pub service: String,
+    /// The service's schema: its notification channel is `<schema>_outbox`.
+    pub schema: String,
+    pub amqp_url: String,
+    /// Rows published per transaction.
+    pub batch_size: i64,
+    /// How often to look for rows when no notification arrives (covers missed notifications).
+    pub poll_interval: Duration,
+    /// How long published rows are kept (for audits and replays) before they are pruned.
+    pub retention: Duration,
+    /// Every consumer of the system: their queues are declared before anything is published,
+    /// so an event is never dropped for want of a queue when a producer starts first.
+    pub consumers: Vec<ConsumerSpec>,
+}
+
+/// Publishes the outbox of one service.
+#[derive(Debug)]
+pub struct Relay {
+    pool: PgPool,
+    topology: Topology,
+    config: RelayConfig,
+}
+
+type OutboxRow = (Uuid, String, Vec<u8>, serde_json::Value);
+
+impl Relay {
+    pub fn new(pool: PgPool, topology: Topology, config: RelayConfig) -> Self {
+        Self { pool, topology, config }
+    }
+
+    /// Runs until `shutdown` is cancelled, reconnecting to the broker and database as needed.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let wake = std::sync::Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(
+            self.pool.clone(),
+            format!("{}_outbox", self.config.schema),
+            wake.clone(),
+            shutdown.clone(),
+        ));
+        let mut backoff = Backoff::default();
+        let name = format!("rxbridge-{}-relay", self.config.service);
+        while let Some(connection) = crate::amqp::connect(&self.config.amqp_url, &name, &shutdown).await {
+            match self.publish_until_error(&connection, &wake, &shutdown, &mut backoff).await {
+                Ok(()) => {
+                    let _ = connection.close(200, "shutdown".into()).await;
+                    break;
+                }
+                Err(e) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %e, service = %self.config.service, retry_in_ms = delay.as_millis() as u64, "outbox relay lost the broker");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+        let _ = listener.await;
+    }
+
+    async fn publish_until_error(
+        &self,
+        connection: &lapin::Connection,
+        wake: &Notify,
+        shutdown: &CancellationToken,
+        backoff: &mut Backoff,
+    ) -> Result<(), MessagingError> {
+        let channel = connection.create_channel().await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        self.topology.declare_exchanges(&channel).await?;
+        for spec in &self.config.consumers {
+            self.topology.declare_consumer(&channel, spec).await?;
+        }
+        let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
+        loop {
+            if shutdown.is_cancelled() {
+                return Ok(());
+            }
+            if last_housekeeping.elapsed() > Duration::from_secs(5) {
+                self.housekeeping().await;
+                last_housekeeping = Instant::now();
+            }
+            match self.publish_batch(&channel).await {
+                Ok(0) => {
+                    backoff.reset();
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep(self.config.poll_interval) => {}
+                    }
+                }
+                Ok(_) => backoff.reset(),
+                Err(MessagingError::Database(e)) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(error = %e, service = %self.config.service, "outbox relay cannot read the outbox");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return Ok(()),
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// Publishes one batch; returns how many rows it sent.
+    async fn publish_batch(&self, channel: &Channel) -> Result<usize, MessagingError> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, routing_key, payload, headers FROM outbox
+             WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.config.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let exchange = self.topology.events_exchange();
+        let mut confirms = Vec::with_capacity(rows.len());
+        for (id, routing_key, payload, headers) in &rows {
+            let properties = properties(*id, routing_key, headers);
+            let confirm = channel
+                .basic_publish(
+                    exchange.as_str().into(),
+                    routing_key.as_str().into(),
+                    BasicPublishOptions::default(),
+                    payload,
+                    properties,
+                )
+                .await?;
+            confirms.push(confirm);
+        }
+        for confirm in confirms {
+            if confirm.await?.is_nack() {
+                return Err(MessagingError::NotConfirmed);
+            }
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)").bind(&ids).execute(&mut *tx).await?;
+        tx.commit().await?;
+        metrics::counter!("outbox_published_total", "service" => self.config.service.clone())
+            .increment(ids.len() as u64);
+        Ok(ids.len())
+    }
+
+    /// Reports the backlog and prunes rows published longer ago than the retention.
+    async fn housekeeping(&self) {
+        if let Ok((count, oldest)) = crate::outbox::backlog(&self.pool).await {
+            metrics::gauge!("outbox_backlog", "service" => self.config.service.clone()).set(count as f64);
+            metrics::gauge!("outbox_oldest_unsent_seconds", "service" => self.config.service.clone()).set(oldest);
+        }
+        let retention = format!("{} seconds", self.config.retention.as_secs());
+        let _ = sqlx::query("DELETE FROM outbox WHERE published_at < now() - $1::interval")
+            .bind(&retention)
+            .execute(&self.pool)
+            .await;
+        let _ = sqlx::query("DELETE FROM inbox WHERE processed_at < now() - $1::interval")
+            .bind(&retention)
+            .execute(&self.pool)
+            .await;
+    }
+}
+
+fn properties(id: Uuid, routing_key: &str, headers: &serde_json::Value) -> BasicProperties {
+    let mut table = FieldTable::default();
+    if let Some(map) = headers.as_object() {
+        for (k, v) in map {
+            if let Some(s) = v.as_str() {
+                table.insert(ShortString::from(k.as_str()), AMQPValue::LongString(LongString::from(s)));
+            }
+        }
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    BasicProperties::default()
+        .with_message_id(id.to_string().into())
+        .with_type(routing_key.into())
+        .with_content_type("application/x-protobuf".into())
+        .with_delivery_mode(2)
+        .with_timestamp(now)
+        .with_headers(table)
+}
+
+/// Forwards `NOTIFY <channel>` to `wake`; reconnects on its own when the database drops.
+async fn listen(pool: PgPool, channel: String, wake: std::sync::Arc<Notify>, shutdown: CancellationToken) {
+    let mut backoff = Backoff::default();
+    while !shutdown.is_cancelled() {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(_) => {
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(backoff.next_delay()) => continue,
+                }
+            }
+        };
+        if listener.listen(&channel).await.is_err() {
+            continue;
+        }
+        backoff.reset();
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                received = listener.recv() => match received {
+                    Ok(_) => wake.notify_one(),
+                    Err(_) => break,
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! fax OCR (being written)

@@ -1,0 +1,131 @@
+//! Postgres access shared by the services: one pool per service, pinned to that service's
+//! schema and role; per-schema migrations; and the one-time bootstrap that creates the roles
+//! and schemas (run with an administrator's connection, never by a service).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::ConnectOptions;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::config::Secret;
+
+/// A service's place in the database: its schema and the role that owns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceSchema {
+    pub schema: &'static str,
+    pub role: &'static str,
+}
+
+pub const INTAKE: ServiceSchema = ServiceSchema { schema: "intake", role: "rxbridge_intake" };
+pub const BENEFITS: ServiceSchema = ServiceSchema { schema: "benefits", role: "rxbridge_benefits" };
+pub const CLAIMS: ServiceSchema = ServiceSchema { schema: "claims", role: "rxbridge_claims" };
+pub const ALL: [ServiceSchema; 3] = [INTAKE, BENEFITS, CLAIMS];
+
+/// Opens a pool whose connections see only `schema` first on their search path.
+pub async fn connect(url: &Secret, schema: ServiceSchema, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url.expose())?
+        .options([("search_path", schema.schema)])
+        .application_name(&format!("rxbridge-{}", schema.schema))
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+}
+
+/// Applies a service's migrations, keeping their history in that schema's own table
+/// (sqlx would otherwise share one `_sqlx_migrations` table between services).
+pub async fn migrate(
+    pool: &PgPool,
+    schema: ServiceSchema,
+    mut migrator: Migrator,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    migrator.dangerous_set_table_name(format!("{}._sqlx_migrations", schema.schema));
+    migrator.run(pool).await
+}
+
+/// Creates the database (if missing), one login role per service and each service's schema
+/// owned by its role, with nothing granted across schemas. Idempotent; safe to run concurrently.
+pub async fn bootstrap(admin_url: &Secret, database: &str) -> Result<(), sqlx::Error> {
+    let admin = PgConnectOptions::from_str(admin_url.expose())?;
+    let mut server = admin.clone().database("postgres").connect().await?;
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(database)
+        .fetch_optional(&mut server)
+        .await?;
+    if exists.is_none() {
+        let created = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {}", quote_ident(database))))
+            .execute(&mut server)
+            .await;
+        // A concurrent bootstrap may have created it first (duplicate_database).
+        if let Err(e) = created
+            && !is_sqlstate(&e, "42P04")
+        {
+            return Err(e);
+        }
+    }
+    drop(server);
+
+    let mut conn = admin.database(database).connect().await?;
+    // Roles are cluster-wide: serialise concurrent bootstraps (parallel test binaries).
+    sqlx::query("SELECT pg_advisory_lock(727274)").execute(&mut conn).await?;
+    let result = create_roles_and_schemas(&mut conn, database).await;
+    sqlx::query("SELECT pg_advisory_unlock(727274)").execute(&mut conn).await?;
+    result
+}
+
+async fn create_roles_and_schemas(conn: &mut sqlx::PgConnection, database: &str) -> Result<(), sqlx::Error> {
+    let db = quote_ident(database);
+    let mut sql = format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC;\nREVOKE CREATE ON SCHEMA public FROM PUBLIC;\n");
+    for s in ALL {
+        let role = quote_ident(s.role);
+        let schema = quote_ident(s.schema);
+        sql.push_str(&format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; END IF; END $$;\n\
+             GRANT CONNECT ON DATABASE {db} TO {role};\n\
+             CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role};\n\
+             REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;\n",
+            r = s.role,
+        ));
+    }
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await?;
+    Ok(())
+}
+
+/// Quotes an identifier for SQL that cannot take bind parameters (DDL).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Whether a database error carries the given SQLSTATE code.
+pub fn is_sqlstate(error: &sqlx::Error, code: &str) -> bool {
+    error.as_database_error().and_then(|e| e.code()).is_some_and(|c| c == code)
+}
+
+/// Whether an error is worth retrying: the connection dropped, the pool timed out, or the
+/// database reported a serialization failure, deadlock or shutdown.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            matches!(c.as_ref(), "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "08000" | "08003" | "08006")
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted_against_injection() {
+        assert_eq!(quote_ident("intake"), "\"intake\"");
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

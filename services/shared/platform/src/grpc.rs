@@ -1,0 +1,180 @@
+//! The gRPC server every service runs: its own API beside the standard health service and
+//! server reflection, one tower layer that traces and counts every call, and a graceful stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// Largest request message accepted (a multi-page fax fits); larger ones get RESOURCE_EXHAUSTED.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
+
+/// The standard services every rxbridge gRPC server carries.
+#[derive(Debug)]
+pub struct StandardServices {
+    pub routes: Routes,
+    pub health: HealthReporter,
+}
+
+/// Builds health and reflection (v1 and v1alpha: grpcurl 1.8 still asks v1alpha).
+pub fn standard_services() -> Result<StandardServices, tonic_reflection::server::Error> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(rx_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let v1 = reflection().build_v1()?;
+    let v1alpha = reflection().build_v1alpha()?;
+    let routes = Routes::new(health_service).add_service(v1).add_service(v1alpha);
+    Ok(StandardServices { routes, health })
+}
+
+/// Marks every named service and the server as a whole SERVING.
+pub async fn mark_serving(health: &HealthReporter, services: &[&str]) {
+    for name in services {
+        health.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    health.set_service_status("", ServingStatus::Serving).await;
+}
+
+/// Marks them NOT_SERVING, so load balancers stop sending before the server drains.
+pub async fn mark_not_serving(health: &HealthReporter, services: &[&str]) {
+    for name in services {
+        health.set_service_status(*name, ServingStatus::NotServing).await;
+    }
+    health.set_service_status("", ServingStatus::NotServing).await;
+}
+
+/// Binds a listener and reports the address it really got (tests bind port 0).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
+
+/// Serves `routes` until `shutdown` is cancelled, then lets in-flight calls finish.
+pub async fn serve(
+    listener: TcpListener,
+    routes: Routes,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .layer(RpcLayer)
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
+        .await
+}
+
+/// Traces each call as a span that continues the caller's W3C trace context, and counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct RpcLayer;
+
+impl<S> tower::Layer<S> for RpcLayer {
+    type Service = RpcService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RpcService { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RpcService<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S, B, R> tower::Service<http::Request<B>> for RpcService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        // The clone is ready only after poll_ready; call the one that was polled.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let path = request.uri().path().to_owned();
+        let (service, method) = split_path(&path);
+        let span = tracing::info_span!(
+            "grpc",
+            otel.name = %path,
+            rpc.service = %service,
+            rpc.method = %method,
+            trace_id = tracing::field::Empty,
+        );
+        crate::telemetry::continue_trace(&span, &crate::telemetry::HeaderCarrier(request.headers()));
+        let started = Instant::now();
+        let service = service.to_owned();
+        let method = method.to_owned();
+        let fut = inner.call(request);
+        Box::pin(tracing::Instrument::instrument(
+            async move {
+                let result = fut.await;
+                let code = match &result {
+                    Ok(response) => grpc_code(response.headers()),
+                    Err(_) => "transport_error".to_owned(),
+                };
+                let labels = [("service", service.clone()), ("method", method.clone())];
+                metrics::histogram!("grpc_server_request_duration_seconds", &labels)
+                    .record(started.elapsed().as_secs_f64());
+                metrics::counter!("grpc_server_requests_total", "service" => service, "method" => method, "code" => code)
+                    .increment(1);
+                result
+            },
+            span,
+        ))
+    }
+}
+
+fn split_path(path: &str) -> (&str, &str) {
+    let trimmed = path.trim_start_matches('/');
+    trimmed.split_once('/').unwrap_or((trimmed, ""))
+}
+
+/// The status of a unary call: errors arrive as trailers-only responses whose headers carry
+/// `grpc-status`; success puts it in trailers, which this layer does not wait for.
+fn grpc_code(headers: &http::HeaderMap) -> String {
+    headers.get("grpc-status").and_then(|v| v.to_str().ok()).map_or_else(|| "0".to_owned(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_splits_into_service_and_method() {
+        assert_eq!(
+            split_path("/rxbridge.intake.v1.IntakeService/SubmitDocument"),
+            ("rxbridge.intake.v1.IntakeService", "SubmitDocument")
+        );
+        assert_eq!(split_path("/"), ("", ""));
+    }
+
+    #[test]
+    fn trailers_only_errors_report_their_code() {
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(grpc_code(&headers), "0");
+        headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+        assert_eq!(grpc_code(&headers), "3");
+    }
+}

@@ -24,7 +24,11 @@ pub struct ProcedureCode {
 pub const PHYSICAL_MEDICINE: &[ProcedureCode] = &[
     ProcedureCode { code: "97010", billing: Billing::Untimed, summary: "hot or cold packs" },
     ProcedureCode { code: "97014", billing: Billing::Untimed, summary: "electrical stimulation, unattended" },
-    ProcedureCode { code: "G0283", billing: Billing::Untimed, summary: "electrical stimulation, unattended (Medicare)" },
+    ProcedureCode {
+        code: "G0283",
+        billing: Billing::Untimed,
+        summary: "electrical stimulation, unattended (Medicare)",
+    },
     ProcedureCode { code: "97032", billing: Billing::Timed, summary: "electrical stimulation, attended" },
     ProcedureCode { code: "97110", billing: Billing::Timed, summary: "therapeutic exercise" },
     ProcedureCode { code: "97112", billing: Billing::Timed, summary: "neuromuscular re-education" },

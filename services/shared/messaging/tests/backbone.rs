@@ -87,13 +87,17 @@ fn relay(setup: &Setup, amqp: String) -> Relay {
 }
 
 fn consumer(setup: &Setup, handler: RecordingHandler, delivery_limit: u32) -> Consumer<RecordingHandler> {
+    consumer_via(setup, handler, delivery_limit, amqp_url())
+}
+
+fn consumer_via(setup: &Setup, handler: RecordingHandler, delivery_limit: u32, amqp: String) -> Consumer<RecordingHandler> {
     Consumer::new(
         setup.pool.clone(),
         setup.topology.clone(),
         ConsumerConfig {
             service: "test".into(),
             spec: spec(delivery_limit),
-            amqp_url: amqp_url(),
+            amqp_url: amqp,
             prefetch: 10,
             transient_attempts: 3,
         },
@@ -266,5 +270,30 @@ async fn the_trace_of_the_writer_continues_in_the_consumer() {
     .await
     .flatten();
     assert_eq!(consumer_trace.as_deref(), Some(writer_trace.as_str()), "the consumer did not continue the trace");
+    setup.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_consumer_cut_off_from_the_broker_reconnects_and_catches_up() {
+    let setup = setup().await;
+    let broker: std::net::SocketAddr = "127.0.0.1:5672".parse().expect("addr");
+    let proxy = TcpProxy::start(broker).await.expect("proxy");
+    let via_proxy = format!("amqp://guest:guest@{}/%2f", proxy.addr);
+    tokio::spawn(consumer_via(&setup, RecordingHandler::default(), DELIVERY_LIMIT, via_proxy).run(setup.shutdown.clone()));
+    tokio::spawn(relay(&setup, amqp_url()).run(setup.shutdown.clone()));
+
+    write_event(&setup.pool, b"before").await;
+    let pool = setup.pool.clone();
+    assert!(eventually(WAIT, || async { (effects(&pool).await == 1).then_some(()) }).await.is_some());
+
+    proxy.cut();
+    for i in 0..3u8 {
+        write_event(&setup.pool, &[b'd', i]).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(effects(&setup.pool).await, 1, "consumed while cut off");
+    proxy.restore();
+    let caught_up = eventually(Duration::from_secs(40), || async { (effects(&pool).await == 4).then_some(()) }).await;
+    assert!(caught_up.is_some(), "the consumer did not come back after the broker connection was cut");
     setup.shutdown.cancel();
 }

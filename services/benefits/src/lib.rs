@@ -26,3 +26,11 @@ pub fn routes(base: Routes, pool: PgPool, max_message_bytes: usize) -> Routes {
 pub fn consumer_spec(delivery_limit: u32) -> ConsumerSpec {
     ConsumerSpec { name: "benefits".into(), bindings: vec![events::PRESCRIPTION_ACCEPTED.into()], delivery_limit }
 }
+
+pub mod cli;
+
+/// Starts benefits' background parts: the consumer of accepted prescriptions.
+pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
+    workers.spawn_consumer("benefits", consumer_spec(workers.delivery_limit), events::PrescriptionAcceptedHandler);
+    Ok(Vec::new())
+}

@@ -30,3 +30,11 @@ pub fn consumer_spec(delivery_limit: u32) -> ConsumerSpec {
         delivery_limit,
     }
 }
+
+pub mod cli;
+
+/// Starts claims' background parts: the consumer of prescriptions and eligibility results.
+pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
+    workers.spawn_consumer("claims", consumer_spec(workers.delivery_limit), events::ClaimsEventHandler);
+    Ok(Vec::new())
+}

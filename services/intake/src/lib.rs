@@ -25,3 +25,12 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 pub fn routes(base: Routes, pool: PgPool, max_message_bytes: usize) -> Routes {
     grpc::routes(base, pool, max_message_bytes)
 }
+
+pub mod cli;
+
+/// Starts intake's background parts and extra listeners; returns what listens where, for the
+/// operator (e.g. `("fhir", addr)`). Intake consumes no events.
+pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
+    let _ = workers;
+    Ok(Vec::new())
+}

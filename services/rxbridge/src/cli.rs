@@ -33,6 +33,23 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
+    /// Intake's offline tools.
+    Intake {
+        #[command(subcommand)]
+        command: rx_intake::cli::Command,
+    },
+    /// Benefits' offline tools.
+    Benefits {
+        #[command(subcommand)]
+        command: rx_benefits::cli::Command,
+    },
+    /// Claims' offline tools.
+    Claims {
+        #[command(subcommand)]
+        command: rx_claims::cli::Command,
+    },
+    /// Runs the payer and clearinghouse simulator.
+    PayerSim(rx_payer_sim::cli::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +101,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Intake { command } => command.run().await,
+        Command::Benefits { command } => command.run().await,
+        Command::Claims { command } => command.run().await,
+        Command::PayerSim(args) => args.run(|addr| println!("payer-sim listening on {addr}")).await,
         Command::Db { command: DbCommand::Init { admin_url, database } } => {
             rx_platform::db::bootstrap(&rx_platform::config::Secret::new(admin_url), &database).await?;
             println!("database {database} ready with roles and schemas for intake, benefits and claims");

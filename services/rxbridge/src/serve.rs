@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rx_messaging::{Consumer, ConsumerConfig, Relay, RelayConfig, Topology};
+use rx_messaging::{Relay, RelayConfig, Topology, Workers};
 use rx_platform::grpc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -48,7 +48,18 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
 
         let relay = Relay::new(pool.clone(), topology.clone(), relay_config(&settings, service));
         workers.spawn(relay.run(workers_stop.clone()));
-        spawn_consumer(&mut workers, service, &settings, pool.clone(), &topology, workers_stop.clone());
+        let mut service_workers = Workers {
+            pool: pool.clone(),
+            topology: topology.clone(),
+            amqp_url: settings.amqp_url.expose().to_owned(),
+            delivery_limit: settings.delivery_limit,
+            stop: workers_stop.clone(),
+            set: &mut workers,
+        };
+        for (what, listening) in service.start(&mut service_workers).await? {
+            tracing::info!(service = service.name(), what = %what, addr = %listening, "listening");
+            println!("{} {what} listening on {listening}", service.name());
+        }
         pools.push(pool);
 
         tracing::info!(service = service.name(), addr = %addr, "grpc listening");
@@ -85,39 +96,5 @@ fn relay_config(settings: &Settings, service: Service) -> RelayConfig {
         poll_interval: Duration::from_millis(500),
         retention: Duration::from_secs(24 * 3600),
         consumers: system::consumers(settings.delivery_limit),
-    }
-}
-
-fn consumer_config(settings: &Settings, service: Service, spec: rx_messaging::ConsumerSpec) -> ConsumerConfig {
-    ConsumerConfig {
-        service: service.name().to_owned(),
-        spec,
-        amqp_url: settings.amqp_url.expose().to_owned(),
-        prefetch: 32,
-        transient_attempts: 5,
-    }
-}
-
-fn spawn_consumer(
-    workers: &mut JoinSet<()>,
-    service: Service,
-    settings: &Settings,
-    pool: sqlx::PgPool,
-    topology: &Topology,
-    stop: CancellationToken,
-) {
-    match service {
-        Service::Intake => {}
-        Service::Benefits => {
-            let config = consumer_config(settings, service, rx_benefits::consumer_spec(settings.delivery_limit));
-            let consumer =
-                Consumer::new(pool, topology.clone(), config, rx_benefits::events::PrescriptionAcceptedHandler);
-            workers.spawn(consumer.run(stop));
-        }
-        Service::Claims => {
-            let config = consumer_config(settings, service, rx_claims::consumer_spec(settings.delivery_limit));
-            let consumer = Consumer::new(pool, topology.clone(), config, rx_claims::events::ClaimsEventHandler);
-            workers.spawn(consumer.run(stop));
-        }
     }
 }

@@ -68,6 +68,18 @@ impl Service {
         }
     }
 
+    /// Starts the service's background parts (consumers, extra listeners); returns the listeners.
+    pub async fn start(
+        self,
+        workers: &mut rx_messaging::Workers<'_>,
+    ) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
+        match self {
+            Self::Intake => rx_intake::start(workers).await,
+            Self::Benefits => rx_benefits::start(workers).await,
+            Self::Claims => rx_claims::start(workers).await,
+        }
+    }
+
     pub async fn connect(self, settings: &Settings) -> anyhow::Result<PgPool> {
         let url = &settings.service(self)?.database_url;
         rx_platform::db::connect(url, self.schema(), settings.db_max_connections)

@@ -26,3 +26,35 @@ pub enum MessagingError {
     #[error("the broker did not confirm a publish")]
     NotConfirmed,
 }
+
+/// What a service needs to start its background parts (outbox relay, event consumer, extra
+/// listeners) inside a `serve` process; they stop when `stop` is cancelled.
+#[derive(Debug)]
+pub struct Workers<'a> {
+    pub pool: sqlx::PgPool,
+    pub topology: Topology,
+    pub amqp_url: String,
+    pub delivery_limit: u32,
+    pub stop: tokio_util::sync::CancellationToken,
+    pub set: &'a mut tokio::task::JoinSet<()>,
+}
+
+impl Workers<'_> {
+    /// A consumer configuration with the process defaults.
+    pub fn consumer_config(&self, service: &str, spec: ConsumerSpec) -> ConsumerConfig {
+        ConsumerConfig {
+            service: service.to_owned(),
+            spec,
+            amqp_url: self.amqp_url.clone(),
+            prefetch: 32,
+            transient_attempts: 5,
+        }
+    }
+
+    /// Starts a consumer of `spec` with `handler`.
+    pub fn spawn_consumer<H: Handler>(&mut self, service: &str, spec: ConsumerSpec, handler: H) {
+        let config = self.consumer_config(service, spec);
+        let consumer = Consumer::new(self.pool.clone(), self.topology.clone(), config, handler);
+        self.set.spawn(consumer.run(self.stop.clone()));
+    }
+}

@@ -90,7 +90,12 @@ fn consumer(setup: &Setup, handler: RecordingHandler, delivery_limit: u32) -> Co
     consumer_via(setup, handler, delivery_limit, amqp_url())
 }
 
-fn consumer_via(setup: &Setup, handler: RecordingHandler, delivery_limit: u32, amqp: String) -> Consumer<RecordingHandler> {
+fn consumer_via(
+    setup: &Setup,
+    handler: RecordingHandler,
+    delivery_limit: u32,
+    amqp: String,
+) -> Consumer<RecordingHandler> {
     Consumer::new(
         setup.pool.clone(),
         setup.topology.clone(),
@@ -279,7 +284,9 @@ async fn a_consumer_cut_off_from_the_broker_reconnects_and_catches_up() {
     let broker: std::net::SocketAddr = "127.0.0.1:5672".parse().expect("addr");
     let proxy = TcpProxy::start(broker).await.expect("proxy");
     let via_proxy = format!("amqp://guest:guest@{}/%2f", proxy.addr);
-    tokio::spawn(consumer_via(&setup, RecordingHandler::default(), DELIVERY_LIMIT, via_proxy).run(setup.shutdown.clone()));
+    tokio::spawn(
+        consumer_via(&setup, RecordingHandler::default(), DELIVERY_LIMIT, via_proxy).run(setup.shutdown.clone()),
+    );
     tokio::spawn(relay(&setup, amqp_url()).run(setup.shutdown.clone()));
 
     write_event(&setup.pool, b"before").await;

@@ -1,0 +1,11 @@
+//! `rxbridge claims ...`: offline tools.
+
+/// The claims service's offline commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {}
+
+impl Command {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self {}
+    }
+}

@@ -34,3 +34,9 @@ pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Ve
     workers.spawn_consumer("benefits", consumer_spec(workers.delivery_limit), events::PrescriptionAcceptedHandler);
     Ok(Vec::new())
 }
+
+/// The extra listeners (besides gRPC and metrics) this service opens with the current
+/// environment, by name; `rxbridge config show` reports them so deployments can be checked.
+pub fn extra_listeners() -> Result<Vec<(String, std::net::SocketAddr)>, rx_platform::config::ConfigError> {
+    Ok(Vec::new())
+}

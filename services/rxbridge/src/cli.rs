@@ -27,6 +27,16 @@ enum Command {
     Migrate {
         #[arg(long, value_enum)]
         target: Target,
+        /// Apply nothing: wait until every migration this binary carries has been applied
+        /// (by the migration job), up to this many seconds; for init containers.
+        #[arg(long, value_name = "SECONDS")]
+        wait: Option<u64>,
+    },
+    /// Shows the configuration a service would run with (addresses, no secrets); fails naming
+    /// any missing or malformed variable. Deployments are checked with it.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Database administration.
     Db {
@@ -48,8 +58,22 @@ enum Command {
         #[command(subcommand)]
         command: rx_claims::cli::Command,
     },
+    /// Reads X12 acknowledgments and remittances (999, 277CA, 835).
+    X12 {
+        #[command(subcommand)]
+        command: rx_claims::cli::X12Command,
+    },
     /// Runs the payer and clearinghouse simulator.
     PayerSim(rx_payer_sim::cli::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Prints the settings as JSON.
+    Show {
+        #[arg(long, value_enum)]
+        target: Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,19 +115,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = Settings::from_env(&target.services())?;
             crate::serve::run(settings, target).await
         }
-        Command::Migrate { target } => {
+        Command::Migrate { target, wait } => {
             let settings = Settings::from_env(&target.services())?;
             for service in target.services() {
                 let pool = service.connect(&settings).await?;
-                rx_platform::db::migrate(&pool, service.schema(), service.migrator()).await?;
-                println!("migrated {}", service.name());
+                match wait {
+                    None => {
+                        rx_platform::db::migrate(&pool, service.schema(), service.migrator()).await?;
+                        println!("migrated {}", service.name());
+                    }
+                    Some(seconds) => {
+                        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+                        while !rx_platform::db::is_migrated(&pool, service.schema(), &service.migrator()).await {
+                            anyhow::ensure!(
+                                std::time::Instant::now() < deadline,
+                                "{}: migrations not applied after {seconds} s",
+                                service.name()
+                            );
+                            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        }
+                        println!("{} schema is up to date", service.name());
+                    }
+                }
                 pool.close().await;
             }
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Show { target } } => {
+            let settings = Settings::from_env(&target.services())?;
+            println!("{}", serde_json::to_string_pretty(&settings.describe(&target.services())?)?);
             Ok(())
         }
         Command::Intake { command } => command.run().await,
         Command::Benefits { command } => command.run().await,
         Command::Claims { command } => command.run().await,
+        Command::X12 { command } => command.run().await,
         Command::PayerSim(args) => args.run(|addr| println!("payer-sim listening on {addr}")).await,
         Command::Db { command: DbCommand::Init { admin_url, database } } => {
             rx_platform::db::bootstrap(&rx_platform::config::Secret::new(admin_url), &database).await?;

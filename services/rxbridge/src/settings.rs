@@ -57,6 +57,28 @@ impl Settings {
         })
     }
 
+    /// The settings as JSON, without credentials: what listens where, per service.
+    pub fn describe(&self, services: &[Service]) -> anyhow::Result<serde_json::Value> {
+        let mut per_service = serde_json::Map::new();
+        for &service in services {
+            let s = self.service(service)?;
+            let mut listeners = serde_json::Map::new();
+            listeners.insert("grpc".into(), s.grpc_addr.to_string().into());
+            for (name, addr) in service.extra_listeners()? {
+                listeners.insert(name, addr.to_string().into());
+            }
+            per_service.insert(
+                service.name().into(),
+                serde_json::json!({ "schema": service.schema().schema, "role": service.schema().role, "listeners": listeners }),
+            );
+        }
+        Ok(serde_json::json!({
+            "metrics": self.metrics_addr.to_string(),
+            "namespace": self.namespace,
+            "services": per_service,
+        }))
+    }
+
     /// The settings of one service; `from_env` read them for every service it was given.
     pub fn service(&self, service: Service) -> anyhow::Result<&ServiceSettings> {
         self.services.get(&service).ok_or_else(|| anyhow::anyhow!("no settings were read for {}", service.name()))

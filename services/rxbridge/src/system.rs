@@ -80,6 +80,14 @@ impl Service {
         }
     }
 
+    pub fn extra_listeners(self) -> Result<Vec<(String, std::net::SocketAddr)>, rx_platform::config::ConfigError> {
+        match self {
+            Self::Intake => rx_intake::extra_listeners(),
+            Self::Benefits => rx_benefits::extra_listeners(),
+            Self::Claims => rx_claims::extra_listeners(),
+        }
+    }
+
     pub async fn connect(self, settings: &Settings) -> anyhow::Result<PgPool> {
         let url = &settings.service(self)?.database_url;
         rx_platform::db::connect(url, self.schema(), settings.db_max_connections)

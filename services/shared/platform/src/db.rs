@@ -49,6 +49,16 @@ pub async fn migrate(
     migrator.run(pool).await
 }
 
+/// Whether every migration of `migrator` has been applied successfully to the schema (false
+/// also when the history table does not exist yet).
+pub async fn is_migrated(pool: &PgPool, schema: ServiceSchema, migrator: &Migrator) -> bool {
+    let sql = format!("SELECT version FROM {}._sqlx_migrations WHERE success", schema.schema);
+    let Ok(applied) = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await else {
+        return false;
+    };
+    migrator.iter().filter(|m| m.migration_type.is_up_migration()).all(|m| applied.contains(&m.version))
+}
+
 /// Creates the database (if missing), one login role per service and each service's schema
 /// owned by its role, with nothing granted across schemas. Idempotent; safe to run concurrently.
 pub async fn bootstrap(admin_url: &Secret, database: &str) -> Result<(), sqlx::Error> {

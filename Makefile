@@ -7,7 +7,7 @@ ADMIN_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DATABASE_NAME ?= rxbridge
 export RXBRIDGE_ADMIN_DATABASE_URL ?= $(ADMIN_DATABASE_URL)
 
-.PHONY: run test deps services system-packages lint unit clean-test-dbs build
+.PHONY: run test deps services system-packages lint unit clean-test-dbs build x12-check python-tools
 
 ## run: start Postgres and RabbitMQ, create the database and roles, migrate, serve all services
 run: deps
@@ -17,17 +17,23 @@ run: deps
 	./target/debug/rxbridge serve --target all
 
 ## test: formatting, lints and every test against the real Postgres and RabbitMQ
-test: deps clean-test-dbs lint unit
+test: deps clean-test-dbs lint x12-check deploy-check unit
 
 deps: system-packages services
 
-## services: start Postgres and RabbitMQ when they are down
+## services: start Postgres and RabbitMQ when they are down (or RabbitMQ hangs), and clear
+## the quorum queues earlier test runs left behind
 services:
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
-	@(exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null || rabbitmq-server -detached
-	@for i in $$(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break; sleep 1; done
-	@rabbitmqctl await_startup >/dev/null 2>&1 || true
+	@if ! timeout 30 rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1; then \
+	  echo "rabbitmq is down or not answering: (re)starting it"; \
+	  timeout 30 rabbitmqctl stop >/dev/null 2>&1 || pkill -9 -u rabbitmq beam.smp || true; \
+	  sleep 2; rabbitmq-server -detached; \
+	fi
+	@timeout 120 rabbitmqctl await_startup >/dev/null
+	@timeout 60 rabbitmqctl eval 'L = [Q || Q <- rabbit_amqqueue:list(<<"/">>), binary:match(element(4, amqqueue:get_name(Q)), <<"test-">>) =:= {0,5}], [rabbit_amqqueue:delete(Q, false, false, <<"rxbridge-tests">>) || Q <- L], length(L).' \
+	  | xargs -I{} echo "rabbitmq: removed {} queues left by earlier test runs" || true
 
 ## system-packages: Debian packages the build and OCR need (installed once)
 system-packages:
@@ -41,8 +47,73 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+## unit: every test of the workspace, one process per test; nextest's summary is the last line
 unit:
-	$(CARGO) test --workspace
+	$(CARGO) nextest run --workspace --no-fail-fast
 
 build:
 	$(CARGO) build --workspace
+
+## python-tools: an independent X12 validator (pyx12) in a project-local virtual environment
+VENV := .venv
+python-tools: $(VENV)/.installed
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check pyx12==4.0.0
+	touch $@
+
+## x12-check: every 837P the tests generate must pass pyx12's x12valid with no errors
+X12_OUT := $(CURDIR)/target/x12-check
+x12-check: python-tools
+	rm -rf $(X12_OUT) && mkdir -p $(X12_OUT)
+	DUMP_837_DIR=$(X12_OUT) $(CARGO) test -q -p claims-domain --test build837 >/dev/null
+	DUMP_837_DIR=$(X12_OUT) DUMP_ANSWERS_DIR=$(X12_OUT)/answers $(CARGO) test -q -p rx-claims --test claims_flow >/dev/null
+	@# x12valid exits 1 even when every file passes, so judge by its per-file verdicts.
+	cd $(X12_OUT) && ../../$(VENV)/bin/x12valid *.x12 > x12valid.log 2>&1 || true
+	@total=$$(ls $(X12_OUT)/*.x12 | wc -l); ok=$$(grep -c ': OK$$' $(X12_OUT)/x12valid.log || true); \
+	  echo "x12valid: $$ok of $$total generated 837P files pass"; \
+	  if [ "$$total" -eq 0 ] || [ "$$ok" -ne "$$total" ]; then grep -v ': OK$$' $(X12_OUT)/x12valid.log | head -40; exit 1; fi
+
+# ---------------------------------------------------------------------------------------------
+# Deployment checks (deploy/): offline, no cluster and no Docker needed.
+
+DEPLOY_VENV ?= .venv-deploy
+DEPLOY_OUT ?= target/deploy
+# Kubernetes versions whose schemas (shipped inside kubernetes-validate) every object must pass.
+DEPLOY_K8S_VERSIONS ?= 1.30.0 1.33.0 1.37.0
+# Custom resources: no schema in kubernetes-validate; services/rxbridge/tests/deploy_manifests.rs
+# checks what they point at (Deployments, Services, ports, Secrets, roles).
+DEPLOY_CRD_KINDS ?= GRPCRoute ScaledObject TriggerAuthentication ServiceMonitor Cluster ScheduledBackup RabbitmqCluster
+
+.PHONY: deploy-check deploy-tools deploy-render
+
+## deploy-check: yamllint, hadolint, render both overlays and validate every object against the schemas
+deploy-check: deploy-tools deploy-render
+	$(DEPLOY_VENV)/bin/yamllint --strict -c deploy/.yamllint deploy
+	$(DEPLOY_VENV)/bin/hadolint --failure-threshold info deploy/Dockerfile
+	@set -uo pipefail; for v in $(DEPLOY_K8S_VERSIONS); do \
+	  log=$(DEPLOY_OUT)/validate-$$v.log; \
+	  $(DEPLOY_VENV)/bin/kubernetes-validate --strict --quiet -k $$v \
+	    $(DEPLOY_OUT)/dev.yaml $(DEPLOY_OUT)/prod.yaml $(DEPLOY_OUT)/examples.yaml > $$log 2>&1; rc=$$?; \
+	  grep -v "Couldn't find schema" $$log; \
+	  if [ $$rc -ne 0 ]; then echo "deploy-check: kubernetes $$v schemas refuse the manifests" >&2; exit 1; fi; \
+	  skipped=$$(grep -o "schema for kind [A-Za-z]*" $$log | awk '{print $$4}' | sort -u | tr '\n' ' '); \
+	  unknown=$$(printf '%s\n' $$skipped | grep -vxF -f <(printf '%s\n' $(DEPLOY_CRD_KINDS)) || true); \
+	  if [ -n "$$unknown" ]; then echo "deploy-check: no schema for unexpected kinds: $$unknown" >&2; exit 1; fi; \
+	  echo "kubernetes $$v: every object valid (--strict); custom resources skipped: $$skipped"; \
+	done
+	@echo "deploy-check: ok"
+
+deploy-render:
+	@command -v kubectl >/dev/null || { echo "deploy-check: kubectl is needed (kubectl kustomize)" >&2; exit 1; }
+	@mkdir -p $(DEPLOY_OUT)
+	kubectl kustomize deploy/k8s/overlays/dev > $(DEPLOY_OUT)/dev.yaml
+	kubectl kustomize deploy/k8s/overlays/prod > $(DEPLOY_OUT)/prod.yaml
+	kubectl kustomize deploy/k8s/examples > $(DEPLOY_OUT)/examples.yaml
+
+deploy-tools: $(DEPLOY_VENV)/.installed
+
+$(DEPLOY_VENV)/.installed: deploy/requirements.txt
+	python3 -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/requirements.txt
+	touch $@

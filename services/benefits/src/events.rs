@@ -1,24 +1,203 @@
-//! What benefits consumes: accepted prescriptions, each to be checked with the payer.
+//! What benefits consumes and publishes: each `prescription.accepted.v1` is checked with the
+//! payer and answered with `eligibility.checked.v1` (written to the outbox in the consumer's
+//! transaction, together with the coverage, the check and its raw X12).
+//!
+//! The payer call happens before any write, bounded by the payer's timeout and retry budget;
+//! a payer still unavailable after that gives `needs_attention` / `payer_unavailable` rather
+//! than failing the message. A redelivery after a crash may call the payer again but records
+//! and publishes once (the inbox).
 
 use prost::Message;
-use rx_messaging::{Event, Handler, HandlerError};
-use rx_proto::events::v1::PrescriptionAccepted;
+use rx_messaging::{Event, Handler, HandlerError, NewEvent};
+use rx_proto::events::v1::{CoverageHint, EligibilityChecked, EventMeta, PrescriptionAccepted};
 use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::check::Performed;
+use crate::estimate;
+use crate::store::{self, Coverage, NewCheck, Relationship, SeenPrescription};
+use crate::summary::{Decision, Summary, money};
 
 pub const PRESCRIPTION_ACCEPTED: &str = "prescription.accepted.v1";
+pub const ELIGIBILITY_CHECKED: &str = "eligibility.checked.v1";
+
+/// `needs_attention` reason when neither the event nor the store names the coverage.
+pub const COVERAGE_MISSING: &str = "coverage_missing";
 
 /// Handles `prescription.accepted.v1`.
-#[derive(Debug, Clone, Default)]
-pub struct PrescriptionAcceptedHandler;
+#[derive(Debug, Clone)]
+pub struct PrescriptionAcceptedHandler {
+    app: App,
+}
+
+impl PrescriptionAcceptedHandler {
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+}
+
+fn date(d: Option<&rx_proto::common::v1::Date>) -> Option<time::Date> {
+    let d = d?;
+    let month = time::Month::try_from(u8::try_from(d.month).ok()?).ok()?;
+    time::Date::from_calendar_date(d.year, month, u8::try_from(d.day).ok()?).ok()
+}
+
+/// The coverage the prescription's hint describes, when it names payer and member.
+fn from_hint(clinic: &str, patient_id: Uuid, a: &PrescriptionAccepted, hint: &CoverageHint) -> Option<Coverage> {
+    if hint.payer_id.trim().is_empty() || hint.member_id.trim().is_empty() {
+        return None;
+    }
+    let name = a.patient_name.clone().unwrap_or_default();
+    Some(Coverage {
+        clinic_id: clinic.to_owned(),
+        patient_id,
+        payer_id: hint.payer_id.trim().to_owned(),
+        member_id: hint.member_id.trim().to_owned(),
+        relationship: if hint.relationship == "dependent" { Relationship::Dependent } else { Relationship::Subscriber },
+        patient_family: name.family,
+        patient_given: name.given,
+        patient_birth_date: date(a.patient_birth_date.as_ref()),
+        subscriber_family: String::new(),
+        subscriber_given: String::new(),
+        subscriber_birth_date: None,
+    })
+}
+
+fn poison(what: &str) -> HandlerError {
+    HandlerError::Poison(format!("{PRESCRIPTION_ACCEPTED}: {what}"))
+}
+
+/// Patient cost per session and in total, when the decision allows an estimate.
+fn patient_costs(
+    app_fees: &benefits_domain::FeeSchedule,
+    a: &PrescriptionAccepted,
+    summary: &Summary,
+) -> Option<(rust_decimal::Decimal, rust_decimal::Decimal)> {
+    let mut benefits = match summary.decision {
+        Decision::NeedsAttention => return None,
+        _ => summary.in_network.benefits(),
+    };
+    if summary.decision == Decision::NotCovered {
+        benefits.not_covered = true;
+    }
+    let procedures = estimate::session_procedures(&a.procedures, a.minutes_per_session);
+    if procedures.is_empty() || a.sessions == 0 {
+        return None;
+    }
+    match estimate::price(app_fees, &procedures, a.sessions, &benefits) {
+        Ok(e) => Some((e.first_session()?.patient_pays, e.total.patient_pays)),
+        Err(e) => {
+            tracing::warn!(prescription_id = %a.prescription_id, error = %e, "no estimate for the prescription");
+            None
+        }
+    }
+}
 
 impl Handler for PrescriptionAcceptedHandler {
-    async fn handle(&self, _tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
+    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
         if event.routing_key != PRESCRIPTION_ACCEPTED {
             return Err(HandlerError::Poison(format!("unexpected routing key {}", event.routing_key)));
         }
-        let accepted = PrescriptionAccepted::decode(event.payload.as_slice())
-            .map_err(|e| HandlerError::Poison(format!("undecodable {PRESCRIPTION_ACCEPTED}: {e}")))?;
-        tracing::info!(prescription_id = %accepted.prescription_id, "prescription accepted; eligibility check pending");
+        let a = PrescriptionAccepted::decode(event.payload.as_slice()).map_err(|_| poison("undecodable"))?;
+        let clinic = if event.clinic_id.is_empty() {
+            a.meta.as_ref().map(|m| m.clinic_id.clone()).unwrap_or_default()
+        } else {
+            event.clinic_id.clone()
+        };
+        if clinic.is_empty() {
+            return Err(poison("no clinic id"));
+        }
+        let prescription_id =
+            Uuid::parse_str(&a.prescription_id).map_err(|_| poison("prescription_id is not a uuid"))?;
+        let patient_id = Uuid::parse_str(&a.patient_id).map_err(|_| poison("patient_id is not a uuid"))?;
+        let hinted = a.coverage.as_ref().and_then(|h| from_hint(&clinic, patient_id, &a, h));
+        let coverage = match &hinted {
+            Some(c) => Some(c.clone()),
+            None => store::coverage(&self.app.pool, &clinic, patient_id).await?,
+        };
+        // The payer call, before any write of this transaction.
+        let performed = match &coverage {
+            Some(c) => {
+                let service_type = self.app.checker.service_type(&c.payer_id, "");
+                Some(self.app.checker.check(&self.app.pool, c, &service_type, None, false).await?)
+            }
+            None => None,
+        };
+        let fees = self.app.fees(&clinic).await?;
+        let now = OffsetDateTime::now_utc();
+        let performed = performed.unwrap_or_else(|| {
+            let payer_id = a.coverage.as_ref().map(|h| h.payer_id.clone()).unwrap_or_default();
+            let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+            Performed {
+                id: Uuid::now_v7(),
+                summary: Summary::needs_attention(&payer_id, "AE", COVERAGE_MISSING, at),
+                checked_at: now,
+                from_cache: false,
+                artifacts: Vec::new(),
+            }
+        });
+        let summary = &performed.summary;
+        let costs = patient_costs(&fees, &a, summary);
+
+        if let Some(c) = &hinted {
+            store::upsert_coverage(tx, c).await?;
+        }
+        store::record_prescription(
+            tx,
+            &SeenPrescription {
+                clinic_id: &clinic,
+                prescription_id,
+                patient_id,
+                procedures: &a.procedures,
+                minutes_per_session: a.minutes_per_session,
+                sessions: a.sessions,
+            },
+        )
+        .await?;
+        store::insert_check(
+            tx,
+            &NewCheck {
+                id: performed.id,
+                clinic_id: &clinic,
+                patient_id,
+                prescription_id: Some(prescription_id),
+                summary,
+                checked_at: if performed.from_cache { now } else { performed.checked_at },
+                from_cache: performed.from_cache,
+                artifacts: &performed.artifacts,
+            },
+        )
+        .await?;
+        let checked = EligibilityChecked {
+            meta: Some(EventMeta {
+                event_id: Uuid::now_v7().to_string(),
+                clinic_id: clinic.clone(),
+                occurred_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            }),
+            prescription_id: a.prescription_id.clone(),
+            patient_id: a.patient_id.clone(),
+            decision: summary.decision.to_event().into(),
+            attention_reason: summary.attention_reason.clone(),
+            visits_remaining: summary.in_network.visits_remaining,
+            estimated_patient_cost_per_session: costs.map(|c| money(c.0)),
+            estimated_patient_cost_total: costs.map(|c| money(c.1)),
+            checked_at: summary.checked_at.clone(),
+            payer_id: summary.payer_id.clone(),
+        };
+        rx_messaging::outbox::enqueue(
+            tx,
+            &NewEvent { routing_key: ELIGIBILITY_CHECKED.into(), clinic_id: clinic, payload: checked.encode_to_vec() },
+        )
+        .await?;
+        tracing::info!(
+            prescription_id = %prescription_id,
+            check_id = %performed.id,
+            decision = summary.decision.as_str(),
+            from_cache = performed.from_cache,
+            "eligibility checked"
+        );
         Ok(())
     }
 }

@@ -1,46 +1,271 @@
-//! Thin gRPC adapter for the benefits API.
+//! Thin gRPC adapter for the benefits API: read the request, convert it, call the checker or
+//! the estimate, map errors once (see [`crate::error`]).
 
+use benefits_domain::Procedure;
 use rx_proto::benefits::v1::benefits_service_server::{BenefitsService, BenefitsServiceServer};
 use rx_proto::benefits::v1::*;
-use sqlx::PgPool;
+use rx_proto::common::v1::{Date as ProtoDate, PersonName};
 use tonic::service::Routes;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::error::ServiceError;
+use crate::estimate;
+use crate::store::{self, Coverage as StoredCoverage, NewCheck, Relationship as StoredRelationship};
+use crate::summary::{Decision, money};
 
 #[derive(Debug, Clone)]
 pub struct Benefits {
-    #[allow(dead_code)] // the store arrives with the benefits issue
-    pool: PgPool,
+    app: App,
 }
 
-pub fn routes(base: Routes, pool: PgPool, max_message_bytes: usize) -> Routes {
-    base.add_service(BenefitsServiceServer::new(Benefits { pool }).max_decoding_message_size(max_message_bytes))
+pub fn routes(base: Routes, app: App, max_message_bytes: usize) -> Routes {
+    base.add_service(BenefitsServiceServer::new(Benefits { app }).max_decoding_message_size(max_message_bytes))
 }
 
-fn not_yet() -> Status {
-    Status::unimplemented("this benefits operation is not available yet")
+/// The caller's clinic. Until authentication lands it comes from the `x-clinic-id` metadata;
+/// this is the one place to replace.
+fn clinic<T>(request: &Request<T>) -> Result<String, ServiceError> {
+    request
+        .metadata()
+        .get("x-clinic-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .ok_or(ServiceError::Unauthenticated)
+}
+
+fn uuid(field: &str, value: &str) -> Result<Uuid, ServiceError> {
+    Uuid::parse_str(value.trim()).map_err(|_| ServiceError::invalid(field, "must be a uuid"))
+}
+
+fn date(field: &str, d: Option<&ProtoDate>) -> Result<Option<time::Date>, ServiceError> {
+    let Some(d) = d else { return Ok(None) };
+    let month = u8::try_from(d.month).ok().and_then(|m| time::Month::try_from(m).ok());
+    let day = u8::try_from(d.day).ok();
+    match (month, day) {
+        (Some(m), Some(day)) => time::Date::from_calendar_date(d.year, m, day)
+            .map(Some)
+            .map_err(|_| ServiceError::invalid(field, "not a calendar date")),
+        _ => Err(ServiceError::invalid(field, "not a calendar date")),
+    }
+}
+
+fn proto_date(d: Option<time::Date>) -> Option<ProtoDate> {
+    d.map(|d| ProtoDate { year: d.year(), month: i32::from(u8::from(d.month())), day: i32::from(d.day()) })
+}
+
+/// EQ01 service type codes are one or two letters or digits.
+fn service_type(value: &str) -> Result<&str, ServiceError> {
+    let v = value.trim();
+    if v.is_empty() || (v.len() <= 2 && v.chars().all(|c| c.is_ascii_alphanumeric())) {
+        Ok(v)
+    } else {
+        Err(ServiceError::invalid("service_type", "must be an X12 service type code such as AE"))
+    }
+}
+
+fn required(field: &str, value: &str) -> Result<String, ServiceError> {
+    let v = value.trim();
+    if v.is_empty() { Err(ServiceError::invalid(field, "is required")) } else { Ok(v.to_owned()) }
+}
+
+fn to_stored(clinic: &str, c: &Coverage) -> Result<StoredCoverage, ServiceError> {
+    let patient = c.patient_name.clone().unwrap_or_default();
+    let subscriber = c.subscriber_name.clone().unwrap_or_default();
+    let relationship = match Relationship::try_from(c.relationship) {
+        Ok(Relationship::Dependent) => StoredRelationship::Dependent,
+        Ok(_) => StoredRelationship::Subscriber,
+        Err(_) => return Err(ServiceError::invalid("coverage.relationship", "unknown value")),
+    };
+    Ok(StoredCoverage {
+        clinic_id: clinic.to_owned(),
+        patient_id: uuid("coverage.patient_id", &c.patient_id)?,
+        payer_id: required("coverage.payer_id", &c.payer_id)?,
+        member_id: required("coverage.member_id", &c.member_id)?,
+        relationship,
+        patient_family: required("coverage.patient_name.family", &patient.family)?,
+        patient_given: patient.given.trim().to_owned(),
+        patient_birth_date: date("coverage.patient_birth_date", c.patient_birth_date.as_ref())?,
+        subscriber_family: subscriber.family.trim().to_owned(),
+        subscriber_given: subscriber.given.trim().to_owned(),
+        subscriber_birth_date: date("coverage.subscriber_birth_date", c.subscriber_birth_date.as_ref())?,
+    })
+}
+
+fn to_proto(c: &StoredCoverage) -> Coverage {
+    let name = |family: &str, given: &str| {
+        (!family.is_empty()).then(|| PersonName { family: family.to_owned(), given: given.to_owned() })
+    };
+    Coverage {
+        patient_id: c.patient_id.to_string(),
+        payer_id: c.payer_id.clone(),
+        member_id: c.member_id.clone(),
+        relationship: match c.relationship {
+            StoredRelationship::Subscriber => Relationship::Subscriber,
+            StoredRelationship::Dependent => Relationship::Dependent,
+        }
+        .into(),
+        patient_name: name(&c.patient_family, &c.patient_given),
+        patient_birth_date: proto_date(c.patient_birth_date),
+        subscriber_name: name(&c.subscriber_family, &c.subscriber_given),
+        subscriber_birth_date: proto_date(c.subscriber_birth_date),
+    }
+}
+
+/// The procedures of one session, checked field by field.
+fn procedures(
+    per_session: &[ProcedureMinutes],
+    fees: &benefits_domain::FeeSchedule,
+) -> Result<Vec<Procedure>, ServiceError> {
+    if per_session.is_empty() {
+        return Err(ServiceError::invalid("per_session", "at least one procedure is required"));
+    }
+    per_session
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let code = p.code.trim();
+            if rx_codes::cpt::is_timed(code).is_none() {
+                return Err(ServiceError::invalid(
+                    format!("per_session[{i}].code"),
+                    "not a known physical-medicine code",
+                ));
+            }
+            if fees.fee(code).is_none() {
+                return Err(ServiceError::invalid(format!("per_session[{i}].code"), "no fee in the schedule"));
+            }
+            if p.minutes == 0 || p.minutes > 480 {
+                return Err(ServiceError::invalid(format!("per_session[{i}].minutes"), "must be 1 to 480"));
+            }
+            Ok(Procedure { code: code.to_owned(), minutes: p.minutes })
+        })
+        .collect()
+}
+
+impl Benefits {
+    async fn upsert(&self, clinic: String, req: UpsertCoverageRequest) -> Result<Coverage, ServiceError> {
+        let c = req.coverage.ok_or_else(|| ServiceError::invalid("coverage", "is required"))?;
+        let stored = to_stored(&clinic, &c)?;
+        store::upsert_coverage_pool(&self.app.pool, &stored).await?;
+        Ok(to_proto(&stored))
+    }
+
+    async fn check(&self, clinic: String, req: CheckEligibilityRequest) -> Result<EligibilitySummary, ServiceError> {
+        let patient_id = uuid("patient_id", &req.patient_id)?;
+        let asked = service_type(&req.service_type)?;
+        let dos = date("date_of_service", req.date_of_service.as_ref())?;
+        let coverage =
+            store::coverage(&self.app.pool, &clinic, patient_id).await?.ok_or(ServiceError::NotFound("coverage"))?;
+        let checker = &self.app.checker;
+        let st = checker.service_type(&coverage.payer_id, asked);
+        let performed = checker.check(&self.app.pool, &coverage, &st, dos, req.force_refresh).await?;
+        if !performed.from_cache {
+            store::insert_check_pool(
+                &self.app.pool,
+                &NewCheck {
+                    id: performed.id,
+                    clinic_id: &clinic,
+                    patient_id,
+                    prescription_id: None,
+                    summary: &performed.summary,
+                    checked_at: performed.checked_at,
+                    from_cache: false,
+                    artifacts: &performed.artifacts,
+                },
+            )
+            .await?;
+        }
+        Ok(performed.summary.to_proto(&patient_id.to_string(), performed.from_cache))
+    }
+
+    async fn summary(
+        &self,
+        clinic: String,
+        req: GetCoverageSummaryRequest,
+    ) -> Result<EligibilitySummary, ServiceError> {
+        let patient_id = uuid("patient_id", &req.patient_id)?;
+        let latest = store::latest_check(&self.app.pool, &clinic, patient_id)
+            .await?
+            .ok_or(ServiceError::NotFound("eligibility summary"))?;
+        Ok(latest.summary.to_proto(&patient_id.to_string(), true))
+    }
+
+    async fn estimate(&self, clinic: String, req: EstimateCostRequest) -> Result<CostEstimate, ServiceError> {
+        let patient_id = uuid("patient_id", &req.patient_id)?;
+        if req.sessions == 0 || req.sessions > 1000 {
+            return Err(ServiceError::invalid("sessions", "must be 1 to 1000"));
+        }
+        let fees = self.app.fees(&clinic).await?;
+        let procedures = procedures(&req.per_session, &fees)?;
+        let latest = store::latest_check(&self.app.pool, &clinic, patient_id).await?.ok_or_else(|| {
+            ServiceError::refused("ELIGIBILITY_NOT_CHECKED", "check the patient's eligibility before estimating")
+        })?;
+        let summary = latest.summary;
+        let mut benefits = summary.in_network.benefits();
+        match summary.decision {
+            Decision::NeedsAttention => {
+                return Err(ServiceError::refused(
+                    "ELIGIBILITY_UNRESOLVED",
+                    "the latest eligibility check needs attention; resolve it before estimating",
+                ));
+            }
+            Decision::NotCovered => benefits.not_covered = true,
+            Decision::Covered | Decision::PriorAuthRequired => {}
+        }
+        let e = estimate::price(&fees, &procedures, req.sessions, &benefits).map_err(|e| match e {
+            benefits_domain::Error::Procedure { code, reason } => {
+                let i = req.per_session.iter().position(|p| p.code.trim() == code).unwrap_or(0);
+                ServiceError::invalid(format!("per_session[{i}].code"), reason)
+            }
+            other => ServiceError::invalid("per_session", other.to_string()),
+        })?;
+        Ok(CostEstimate {
+            sessions: e
+                .sessions
+                .iter()
+                .map(|s| SessionEstimate {
+                    session: s.session,
+                    charge: Some(money(s.charge)),
+                    patient_pays: Some(money(s.patient_pays)),
+                    plan_pays: Some(money(s.plan_pays)),
+                    beyond_visit_limit: !s.covered && !benefits.not_covered,
+                })
+                .collect(),
+            total_charge: Some(money(e.total.charge)),
+            total_patient_pays: Some(money(e.total.patient_pays)),
+            total_plan_pays: Some(money(e.total.plan_pays)),
+        })
+    }
 }
 
 #[tonic::async_trait]
 impl BenefitsService for Benefits {
-    async fn upsert_coverage(&self, _: Request<UpsertCoverageRequest>) -> Result<Response<Coverage>, Status> {
-        Err(not_yet())
+    async fn upsert_coverage(&self, request: Request<UpsertCoverageRequest>) -> Result<Response<Coverage>, Status> {
+        let clinic = clinic(&request)?;
+        Ok(Response::new(self.upsert(clinic, request.into_inner()).await?))
     }
 
     async fn check_eligibility(
         &self,
-        _: Request<CheckEligibilityRequest>,
+        request: Request<CheckEligibilityRequest>,
     ) -> Result<Response<EligibilitySummary>, Status> {
-        Err(not_yet())
+        let clinic = clinic(&request)?;
+        Ok(Response::new(self.check(clinic, request.into_inner()).await?))
     }
 
     async fn get_coverage_summary(
         &self,
-        _: Request<GetCoverageSummaryRequest>,
+        request: Request<GetCoverageSummaryRequest>,
     ) -> Result<Response<EligibilitySummary>, Status> {
-        Err(not_yet())
+        let clinic = clinic(&request)?;
+        Ok(Response::new(self.summary(clinic, request.into_inner()).await?))
     }
 
-    async fn estimate_cost(&self, _: Request<EstimateCostRequest>) -> Result<Response<CostEstimate>, Status> {
-        Err(not_yet())
+    async fn estimate_cost(&self, request: Request<EstimateCostRequest>) -> Result<Response<CostEstimate>, Status> {
+        let clinic = clinic(&request)?;
+        Ok(Response::new(self.estimate(clinic, request.into_inner()).await?))
     }
 }

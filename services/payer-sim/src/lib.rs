@@ -5,7 +5,9 @@
 
 pub mod clearinghouse;
 pub mod cli;
+pub mod core;
 pub mod eligibility;
+pub mod faults;
 
 use std::sync::Arc;
 

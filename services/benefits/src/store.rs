@@ -1,0 +1,321 @@
+//! Every SQL statement of the benefits service; database errors are translated here, once.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool, Row};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::summary::Summary;
+
+/// Why the store could not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Connection trouble or a serialization conflict: worth retrying.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if rx_platform::db::is_transient(&e) { Self::Unavailable(e) } else { Self::Database(e) }
+    }
+}
+
+impl From<StoreError> for rx_messaging::HandlerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(e) => Self::Transient(e.to_string()),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+/// How the patient relates to the policy holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relationship {
+    Subscriber,
+    Dependent,
+}
+
+impl Relationship {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subscriber => "subscriber",
+            Self::Dependent => "dependent",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "dependent" { Self::Dependent } else { Self::Subscriber }
+    }
+}
+
+/// A patient's coverage (PHI: its `Debug` shows ids only).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub clinic_id: String,
+    pub patient_id: Uuid,
+    pub payer_id: String,
+    pub member_id: String,
+    pub relationship: Relationship,
+    pub patient_family: String,
+    pub patient_given: String,
+    pub patient_birth_date: Option<Date>,
+    pub subscriber_family: String,
+    pub subscriber_given: String,
+    pub subscriber_birth_date: Option<Date>,
+}
+
+impl std::fmt::Debug for Coverage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Coverage")
+            .field("patient_id", &self.patient_id)
+            .field("payer_id", &self.payer_id)
+            .field("relationship", &self.relationship)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO coverages (clinic_id, patient_id, payer_id, member_id, relationship, patient_family,
+             patient_given, patient_birth_date, subscriber_family, subscriber_given, subscriber_birth_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (clinic_id, patient_id) DO UPDATE SET payer_id = EXCLUDED.payer_id,
+             member_id = EXCLUDED.member_id, relationship = EXCLUDED.relationship,
+             patient_family = EXCLUDED.patient_family, patient_given = EXCLUDED.patient_given,
+             patient_birth_date = EXCLUDED.patient_birth_date, subscriber_family = EXCLUDED.subscriber_family,
+             subscriber_given = EXCLUDED.subscriber_given, subscriber_birth_date = EXCLUDED.subscriber_birth_date,
+             updated_at = now()",
+    )
+    .bind(&c.clinic_id)
+    .bind(c.patient_id)
+    .bind(&c.payer_id)
+    .bind(&c.member_id)
+    .bind(c.relationship.as_str())
+    .bind(&c.patient_family)
+    .bind(&c.patient_given)
+    .bind(c.patient_birth_date)
+    .bind(&c.subscriber_family)
+    .bind(&c.subscriber_given)
+    .bind(c.subscriber_birth_date)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn upsert_coverage_pool(pool: &PgPool, c: &Coverage) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    upsert_coverage(&mut conn, c).await
+}
+
+pub async fn coverage(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Result<Option<Coverage>, StoreError> {
+    let row = sqlx::query(
+        "SELECT payer_id, member_id, relationship, patient_family, patient_given, patient_birth_date,
+                subscriber_family, subscriber_given, subscriber_birth_date
+         FROM coverages WHERE clinic_id = $1 AND patient_id = $2",
+    )
+    .bind(clinic_id)
+    .bind(patient_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Coverage {
+        clinic_id: clinic_id.to_owned(),
+        patient_id,
+        payer_id: r.try_get("payer_id")?,
+        member_id: r.try_get("member_id")?,
+        relationship: Relationship::parse(r.try_get::<&str, _>("relationship")?),
+        patient_family: r.try_get("patient_family")?,
+        patient_given: r.try_get("patient_given")?,
+        patient_birth_date: r.try_get("patient_birth_date")?,
+        subscriber_family: r.try_get("subscriber_family")?,
+        subscriber_given: r.try_get("subscriber_given")?,
+        subscriber_birth_date: r.try_get("subscriber_birth_date")?,
+    }))
+}
+
+/// The next interchange control number for a trading partner; each number is handed out once.
+pub async fn next_control_number(pool: &PgPool, partner: &str) -> Result<u32, StoreError> {
+    let n: i32 = sqlx::query_scalar(
+        "INSERT INTO control_numbers (partner, last) VALUES ($1, 1)
+         ON CONFLICT (partner) DO UPDATE
+             SET last = CASE WHEN control_numbers.last >= 999999999 THEN 1 ELSE control_numbers.last + 1 END
+         RETURNING last",
+    )
+    .bind(partner)
+    .fetch_one(pool)
+    .await?;
+    u32::try_from(n).map_err(|_| StoreError::Corrupt("negative control number".into()))
+}
+
+/// A stored check.
+#[derive(Debug, Clone)]
+pub struct StoredCheck {
+    pub id: Uuid,
+    pub summary: Summary,
+    pub checked_at: OffsetDateTime,
+}
+
+fn stored(r: &sqlx::postgres::PgRow) -> Result<StoredCheck, StoreError> {
+    let summary: serde_json::Value = r.try_get("summary")?;
+    Ok(StoredCheck {
+        id: r.try_get("id")?,
+        summary: serde_json::from_value(summary).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        checked_at: r.try_get("checked_at")?,
+    })
+}
+
+/// The newest answered check for the key since `since` (the cache).
+pub async fn cached_check(
+    pool: &PgPool,
+    clinic_id: &str,
+    patient_id: Uuid,
+    payer_id: &str,
+    service_type: &str,
+    since: OffsetDateTime,
+) -> Result<Option<StoredCheck>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, summary, checked_at FROM eligibility_checks
+         WHERE clinic_id = $1 AND patient_id = $2 AND payer_id = $3 AND service_type = $4
+           AND payer_answered AND NOT from_cache AND checked_at >= $5
+         ORDER BY checked_at DESC LIMIT 1",
+    )
+    .bind(clinic_id)
+    .bind(patient_id)
+    .bind(payer_id)
+    .bind(service_type)
+    .bind(since)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(stored).transpose()
+}
+
+/// The newest check of a patient, whatever its payer or service type.
+pub async fn latest_check(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Result<Option<StoredCheck>, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, summary, checked_at FROM eligibility_checks WHERE clinic_id = $1 AND patient_id = $2
+         ORDER BY checked_at DESC, id DESC LIMIT 1",
+    )
+    .bind(clinic_id)
+    .bind(patient_id)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(stored).transpose()
+}
+
+/// One raw X12 document of a check.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub kind: &'static str,
+    pub attempt: i32,
+    pub content: String,
+    pub recorded_at: OffsetDateTime,
+}
+
+/// A check to record, with its raw X12.
+#[derive(Debug, Clone)]
+pub struct NewCheck<'a> {
+    pub id: Uuid,
+    pub clinic_id: &'a str,
+    pub patient_id: Uuid,
+    pub prescription_id: Option<Uuid>,
+    pub summary: &'a Summary,
+    pub checked_at: OffsetDateTime,
+    pub from_cache: bool,
+    pub artifacts: &'a [Artifact],
+}
+
+pub async fn insert_check(conn: &mut PgConnection, c: &NewCheck<'_>) -> Result<(), StoreError> {
+    let summary = serde_json::to_value(c.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO eligibility_checks (id, clinic_id, patient_id, payer_id, service_type, prescription_id,
+             decision, attention_reason, summary, checked_at, from_cache, payer_answered)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(c.id)
+    .bind(c.clinic_id)
+    .bind(c.patient_id)
+    .bind(&c.summary.payer_id)
+    .bind(&c.summary.service_type)
+    .bind(c.prescription_id)
+    .bind(c.summary.decision.as_str())
+    .bind(&c.summary.attention_reason)
+    .bind(summary)
+    .bind(c.checked_at)
+    .bind(c.from_cache)
+    .bind(c.summary.payer_answered)
+    .execute(&mut *conn)
+    .await?;
+    for a in c.artifacts {
+        sqlx::query(
+            "INSERT INTO x12_artifacts (check_id, clinic_id, kind, attempt, content, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(c.id)
+        .bind(c.clinic_id)
+        .bind(a.kind)
+        .bind(a.attempt)
+        .bind(&a.content)
+        .bind(a.recorded_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_check_pool(pool: &PgPool, c: &NewCheck<'_>) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    insert_check(&mut tx, c).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A prescription as benefits saw it.
+#[derive(Debug, Clone)]
+pub struct SeenPrescription<'a> {
+    pub clinic_id: &'a str,
+    pub prescription_id: Uuid,
+    pub patient_id: Uuid,
+    pub procedures: &'a [String],
+    pub minutes_per_session: u32,
+    pub sessions: u32,
+}
+
+pub async fn record_prescription(conn: &mut PgConnection, p: &SeenPrescription<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, prescription_id) DO NOTHING",
+    )
+    .bind(p.clinic_id)
+    .bind(p.prescription_id)
+    .bind(p.patient_id)
+    .bind(p.procedures)
+    .bind(i32::try_from(p.minutes_per_session).unwrap_or(i32::MAX))
+    .bind(i32::try_from(p.sessions).unwrap_or(i32::MAX))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The clinic's own per-unit fees (override the configured ones).
+pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
+    let rows = sqlx::query("SELECT procedure_code, per_unit::text AS fee FROM fee_schedules WHERE clinic_id = $1")
+        .bind(clinic_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let code: String = r.try_get("procedure_code")?;
+            let fee: String = r.try_get("fee")?;
+            let fee = fee.parse().map_err(|_| StoreError::Corrupt("fee is not a decimal".into()))?;
+            Ok((code, fee))
+        })
+        .collect()
+}

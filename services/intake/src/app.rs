@@ -1,0 +1,368 @@
+//! The intake use cases, shared by gRPC, FHIR REST and MLLP: submit a document (read,
+//! validate, store with its event in one transaction, idempotently), and the review actions.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use intake_domain::{Status, ValidationConfig, validate};
+use rx_codes::npi::NpiCheck;
+use rx_ocr::Limits;
+use sqlx::PgPool;
+use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::canonical::Canonical;
+use crate::error::ServiceError;
+use crate::events;
+use crate::reader::{self, Requested};
+use crate::store::{self, HistoryEntry, NewDocument, Record, Verdict};
+
+/// Longest idempotency key accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 128;
+
+/// Intake's settings.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeConfig {
+    pub validation: ValidationConfig,
+    /// A fixed "today" for validation (tests, replays); the clock when `None`.
+    pub today: Option<Date>,
+    pub ocr: Limits,
+}
+
+impl IntakeConfig {
+    /// From the environment: `INTAKE_NPI_CHECK` = `strict` (default) or `shape` (test traffic
+    /// whose NPIs fail the check digit).
+    pub fn from_env() -> Result<Self, rx_platform::config::ConfigError> {
+        let mut config = Self::default();
+        config.validation.npi_check = match rx_platform::config::string_or("INTAKE_NPI_CHECK", "strict").as_str() {
+            "strict" => NpiCheck::Strict,
+            "shape" => NpiCheck::ShapeOnly,
+            _ => {
+                return Err(rx_platform::config::ConfigError::Malformed {
+                    name: "INTAKE_NPI_CHECK".into(),
+                    reason: "expected strict or shape".into(),
+                });
+            }
+        };
+        Ok(config)
+    }
+}
+
+/// A document to take in.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub clinic_id: String,
+    pub content: Bytes,
+    pub requested: Requested,
+    pub idempotency_key: Option<String>,
+    pub source_label: String,
+    /// `grpc`, `fhir_rest` or `mllp`.
+    pub channel: &'static str,
+}
+
+/// A prescription with its history.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub record: Record,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// The outcome of a submission.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub view: View,
+    pub duplicate: bool,
+}
+
+/// The intake service's state.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub pool: PgPool,
+    pub config: Arc<IntakeConfig>,
+}
+
+impl App {
+    pub fn new(pool: PgPool, config: IntakeConfig) -> Self {
+        Self { pool, config: Arc::new(config) }
+    }
+
+    fn today(&self) -> Date {
+        self.config.today.unwrap_or_else(|| OffsetDateTime::now_utc().date())
+    }
+
+    /// Validates the canonical fields: status, reasons and the treatment window (a
+    /// prescription stating no end is valid for the age limit, 180 days by default).
+    pub fn verdict(&self, canonical: &Canonical) -> Verdict {
+        let rx = canonical.to_prescription();
+        let v = validate(&rx, &self.config.validation, self.today());
+        let valid_from = v.window.map(|w| w.start);
+        let valid_until = v
+            .window
+            .and_then(|w| w.end.or_else(|| w.start.checked_add(Duration::days(self.config.validation.max_age_days))));
+        Verdict {
+            status: match v.status {
+                Status::Accepted => "accepted",
+                Status::NeedsReview => "needs_review",
+            },
+            reasons: v.reasons.iter().map(ToString::to_string).collect(),
+            valid_from,
+            valid_until,
+        }
+    }
+
+    async fn view(&self, clinic_id: &str, id: Uuid) -> Result<View, ServiceError> {
+        let mut conn = self.pool.acquire().await?;
+        let record = store::get(&mut conn, clinic_id, id, false).await?;
+        let history = store::history(&mut conn, id).await?;
+        Ok(View { record, history })
+    }
+
+    /// Takes in a document. Unreadable documents are stored and refused; a repeated key or
+    /// repeated bytes return the first prescription with `duplicate` and no new event.
+    #[tracing::instrument(skip_all, fields(channel = s.channel))]
+    pub async fn submit(&self, s: Submission) -> Result<Submitted, ServiceError> {
+        let key = s.idempotency_key.as_deref().map(str::trim).filter(|k| !k.is_empty());
+        if key.is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY) {
+            return Err(ServiceError::InvalidArgument {
+                field: "idempotency_key".into(),
+                reason: format!("longer than {MAX_IDEMPOTENCY_KEY} characters"),
+            });
+        }
+        {
+            let mut conn = self.pool.acquire().await?;
+            if let Some(id) = store::find_duplicate(&mut conn, &s.clinic_id, key, &s.content).await? {
+                drop(conn);
+                return Ok(Submitted { view: self.view(&s.clinic_id, id).await?, duplicate: true });
+            }
+        }
+        let detected = intake_domain::format_detect(&s.content);
+        let mut doc = NewDocument {
+            clinic_id: &s.clinic_id,
+            content: &s.content,
+            media_type: reader::media_type(detected),
+            format: reader::format_name(detected),
+            idempotency_key: key,
+            source_label: &s.source_label,
+            channel: s.channel,
+        };
+        let read = match reader::read(s.content.clone(), s.requested, self.config.ocr.clone()).await {
+            Ok(read) => read,
+            Err(e) => {
+                let why = match &e {
+                    ServiceError::Unreadable(u) => u.reason.clone(),
+                    _ => "internal error while reading".into(),
+                };
+                let id = store::insert_unreadable(&self.pool, &doc, &why).await?;
+                tracing::info!(document_id = %id, "unreadable document stored");
+                return Err(e);
+            }
+        };
+        doc.format = reader::format_name(read.format);
+        doc.media_type = reader::media_type(read.format);
+        let canonical = Canonical::from_prescription(&read.prescription);
+        let verdict = self.verdict(&canonical);
+
+        let mut tx = self.pool.begin().await?;
+        let Some(document_id) = store::insert_document(&mut tx, &doc).await? else {
+            // a concurrent submission of the same document won the race
+            tx.rollback().await?;
+            let mut conn = self.pool.acquire().await?;
+            let id = store::find_duplicate(&mut conn, &s.clinic_id, key, &s.content)
+                .await?
+                .ok_or_else(|| ServiceError::Internal("duplicate document without prescription".into()))?;
+            drop(conn);
+            return Ok(Submitted { view: self.view(&s.clinic_id, id).await?, duplicate: true });
+        };
+        store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages).await?;
+        let patient_id = store::match_patient(&mut tx, &s.clinic_id, &canonical).await?;
+        let record = Record {
+            id: Uuid::now_v7(),
+            clinic_id: s.clinic_id.clone(),
+            document_id,
+            patient_id,
+            status: verdict.status.to_owned(),
+            format: doc.format.to_owned(),
+            canonical,
+            review_reasons: verdict.reasons.clone(),
+            valid_from: verdict.valid_from,
+            valid_until: verdict.valid_until,
+        };
+        store::insert_prescription(&mut tx, &record, &verdict, "system").await?;
+        let event = if verdict.status == "accepted" {
+            events::accepted(&record)
+        } else {
+            events::needs_review(&record, &verdict.reasons)
+        };
+        rx_messaging::outbox::enqueue(&mut tx, &event).await?;
+        tx.commit().await?;
+        tracing::info!(prescription_id = %record.id, status = verdict.status, "prescription stored");
+        Ok(Submitted { view: self.view(&s.clinic_id, record.id).await?, duplicate: false })
+    }
+
+    /// Keeps a document an adapter refused before reading it (e.g. a FHIR resource posted to
+    /// the wrong endpoint), so every document received is on record.
+    pub async fn keep_refused(
+        &self,
+        clinic_id: &str,
+        content: &[u8],
+        channel: &str,
+        reason: &str,
+    ) -> Result<Uuid, ServiceError> {
+        let detected = intake_domain::format_detect(content);
+        let doc = NewDocument {
+            clinic_id,
+            content,
+            media_type: reader::media_type(detected),
+            format: reader::format_name(detected),
+            idempotency_key: None,
+            source_label: "",
+            channel,
+        };
+        store::insert_unreadable(&self.pool, &doc, reason).await
+    }
+
+    /// One prescription with its history.
+    pub async fn get(&self, clinic_id: &str, id: Uuid) -> Result<View, ServiceError> {
+        self.view(clinic_id, id).await
+    }
+
+    /// A patient's prescriptions, newest first.
+    pub async fn list_patient(
+        &self,
+        clinic_id: &str,
+        patient_id: Uuid,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<View>, ServiceError> {
+        let records = store::list_for_patient(&self.pool, clinic_id, patient_id, limit, offset).await?;
+        self.with_history(records).await
+    }
+
+    /// The review queue, oldest first.
+    pub async fn list_pending(&self, clinic_id: &str, limit: i64, offset: i64) -> Result<Vec<View>, ServiceError> {
+        let records = store::list_pending(&self.pool, clinic_id, limit, offset).await?;
+        self.with_history(records).await
+    }
+
+    async fn with_history(&self, records: Vec<Record>) -> Result<Vec<View>, ServiceError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let history = store::history(&mut conn, record.id).await?;
+            out.push(View { record, history });
+        }
+        Ok(out)
+    }
+
+    /// The prescription with its original and its OCR pages.
+    pub async fn review_item(
+        &self,
+        clinic_id: &str,
+        id: Uuid,
+    ) -> Result<(View, Vec<u8>, String, Vec<store::StoredPage>), ServiceError> {
+        let view = self.view(clinic_id, id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let (content, media_type, pages) = store::document(&mut conn, clinic_id, view.record.document_id).await?;
+        Ok((view, content, media_type, pages))
+    }
+
+    async fn locked_in_review(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        clinic_id: &str,
+        id: Uuid,
+        action: &str,
+    ) -> Result<Record, ServiceError> {
+        let record = store::get(tx, clinic_id, id, true).await?;
+        if record.status != "needs_review" {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "only prescriptions waiting for review can be {action}; this one is {}",
+                record.status
+            )));
+        }
+        Ok(record)
+    }
+
+    /// Applies a reviewer's corrections (each recorded with who and when) and validates again;
+    /// the prescription stays in review until approved.
+    pub async fn correct(
+        &self,
+        clinic_id: &str,
+        id: Uuid,
+        corrections: Vec<(String, Vec<String>)>,
+        by: &str,
+    ) -> Result<View, ServiceError> {
+        if corrections.is_empty() {
+            return Err(ServiceError::InvalidArgument {
+                field: "corrections".into(),
+                reason: "no corrections given".into(),
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut record = self.locked_in_review(&mut tx, clinic_id, id, "corrected").await?;
+        for (i, (name, values)) in corrections.into_iter().enumerate() {
+            let values: Vec<String> = values.into_iter().map(|v| v.trim().to_owned()).collect();
+            let old = record.canonical.correct(&name, values.clone(), by).map_err(|e| {
+                ServiceError::InvalidArgument { field: format!("corrections[{i}]"), reason: e.to_string() }
+            })?;
+            store::add_correction(&mut tx, &record, &name, &old, &values, by).await?;
+        }
+        let mut verdict = self.verdict(&record.canonical);
+        verdict.status = "needs_review";
+        record.patient_id = store::match_patient(&mut tx, clinic_id, &record.canonical).await?;
+        record.review_reasons = verdict.reasons.clone();
+        store::update_prescription(&mut tx, &record, &verdict).await?;
+        tx.commit().await?;
+        self.view(clinic_id, id).await
+    }
+
+    /// Approves: every field counts as checked by the reviewer, and the prescription is
+    /// accepted if it then passes validation (else FAILED_PRECONDITION naming the reasons).
+    pub async fn approve(&self, clinic_id: &str, id: Uuid, by: &str) -> Result<View, ServiceError> {
+        let mut tx = self.pool.begin().await?;
+        let mut record = self.locked_in_review(&mut tx, clinic_id, id, "approved").await?;
+        record.canonical.confirm_all();
+        let verdict = self.verdict(&record.canonical);
+        if verdict.status != "accepted" {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "prescription still fails validation: {}",
+                verdict.reasons.join("; ")
+            )));
+        }
+        record.patient_id = store::match_patient(&mut tx, clinic_id, &record.canonical).await?;
+        record.review_reasons.clear();
+        record.valid_from = verdict.valid_from;
+        record.valid_until = verdict.valid_until;
+        store::update_prescription(&mut tx, &record, &verdict).await?;
+        store::add_history(&mut tx, &record, "accepted", by, "approved in review").await?;
+        rx_messaging::outbox::enqueue(&mut tx, &events::accepted(&record)).await?;
+        tx.commit().await?;
+        tracing::info!(prescription_id = %id, "prescription approved");
+        self.view(clinic_id, id).await
+    }
+
+    /// Rejects with the reviewer's reason.
+    pub async fn reject(&self, clinic_id: &str, id: Uuid, by: &str, reason: &str) -> Result<View, ServiceError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 1000 {
+            return Err(ServiceError::InvalidArgument {
+                field: "reason".into(),
+                reason: "a reason of 1 to 1000 characters is required".into(),
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let record = self.locked_in_review(&mut tx, clinic_id, id, "rejected").await?;
+        let verdict = Verdict {
+            status: "rejected",
+            reasons: record.review_reasons.clone(),
+            valid_from: record.valid_from,
+            valid_until: record.valid_until,
+        };
+        store::update_prescription(&mut tx, &record, &verdict).await?;
+        store::add_history(&mut tx, &record, "rejected", by, reason).await?;
+        rx_messaging::outbox::enqueue(&mut tx, &events::rejected(&record, reason)).await?;
+        tx.commit().await?;
+        tracing::info!(prescription_id = %id, "prescription rejected");
+        self.view(clinic_id, id).await
+    }
+}

@@ -1,0 +1,148 @@
+//! The HL7 v2 listener: MLLP over TCP. Each message is stored durably before it is answered
+//! `AA`; unreadable or unsupported messages get `AR`, failures on our side `AE`, each with an
+//! ERR segment. A connection sending garbage or oversized frames is closed (the reason is
+//! logged, never the content).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use rx_hl7v2::mllp::{self, Decoder};
+use rx_hl7v2::{AckBuilder, AckCode, AckError, ErrorCode, sniff_header};
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::app::{App, Submission};
+use crate::error::ServiceError;
+use crate::reader::Requested;
+
+/// Largest message accepted over MLLP.
+pub const MAX_FRAME: usize = 1 << 20;
+/// A connection silent this long is closed.
+const IDLE: Duration = Duration::from_secs(300);
+
+/// Serves MLLP on `listener` until `stop`, taking messages in for `clinic_id`.
+pub async fn serve(listener: TcpListener, app: App, clinic_id: String, stop: CancellationToken) {
+    loop {
+        let accepted = tokio::select! {
+            () = stop.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let (app, clinic, stop) = (app.clone(), clinic_id.clone(), stop.clone());
+                tokio::spawn(async move {
+                    if let Err(reason) = connection(stream, &app, &clinic, &stop).await {
+                        tracing::warn!(%peer, %reason, "mllp connection closed");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "mllp accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn connection(mut stream: TcpStream, app: &App, clinic_id: &str, stop: &CancellationToken) -> Result<(), String> {
+    let decoder = Decoder::new(MAX_FRAME);
+    let mut buf = BytesMut::with_capacity(8192);
+    loop {
+        // answer every complete frame already buffered
+        loop {
+            let frame = match decoder.decode(&buf) {
+                Ok(Some(frame)) => (frame.payload.to_vec(), frame.consumed),
+                Ok(None) => break,
+                Err(e) => return Err(format!("bad mllp framing: {e}")),
+            };
+            let _ = buf.split_to(frame.1);
+            let ack = answer(app, clinic_id, frame.0).await;
+            stream.write_all(&mllp::encode(ack.as_bytes())).await.map_err(|e| format!("write failed: {e}"))?;
+        }
+        if buf.len() > MAX_FRAME + 16 {
+            return Err(format!("frame larger than {MAX_FRAME} bytes"));
+        }
+        let read = tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            r = tokio::time::timeout(IDLE, stream.read_buf(&mut buf)) => r,
+        };
+        match read {
+            Err(_) => return Err("idle timeout".into()),
+            Ok(Err(e)) => return Err(format!("read failed: {e}")),
+            Ok(Ok(0)) if buf.iter().all(u8::is_ascii_whitespace) => return Ok(()),
+            Ok(Ok(0)) => return Err("connection ended inside a frame".into()),
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Takes one message in and builds its acknowledgement.
+pub async fn answer(app: &App, clinic_id: &str, payload: Vec<u8>) -> String {
+    let text = rx_hl7v2::decode(&payload).into_owned();
+    let header = sniff_header(&text).ok();
+    let key = header.map(|h| {
+        format!("mllp:{}:{}:{}", h.sending_application().raw(), h.sending_facility().raw(), h.control_id())
+            .chars()
+            .take(crate::app::MAX_IDEMPOTENCY_KEY)
+            .collect::<String>()
+    });
+    let outcome = app
+        .submit(Submission {
+            clinic_id: clinic_id.to_owned(),
+            content: payload.into(),
+            requested: Requested::Hl7v2,
+            idempotency_key: key,
+            source_label: "mllp".into(),
+            channel: "mllp",
+        })
+        .await;
+    let (code, error, text_out) = match &outcome {
+        Ok(s) => {
+            tracing::info!(prescription_id = %s.view.record.id, duplicate = s.duplicate, "mllp message stored");
+            (AckCode::Accept, None, format!("stored as {}", s.view.record.status.replace('_', " ")))
+        }
+        Err(ServiceError::Unreadable(u)) => {
+            let (_, err_code, location) =
+                u.hl7.as_deref().cloned().unwrap_or((AckCode::Reject, ErrorCode::UnsupportedMessageType, None));
+            let err = AckError::new(err_code, location).with_diagnostic(u.reason.clone());
+            (AckCode::Reject, Some(err), "message rejected".to_owned())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "mllp message not stored");
+            let reason = if e.is_transient() { "temporary failure, resend later" } else { "internal error" };
+            let err = AckError::new(ErrorCode::ApplicationInternalError, None).with_diagnostic(reason);
+            (AckCode::Error, Some(err), reason.to_owned())
+        }
+    };
+    let control: String = Uuid::now_v7().simple().to_string().chars().take(20).collect();
+    let now = OffsetDateTime::now_utc();
+    let ts = format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let mut builder = match header {
+        Some(h) => AckBuilder::new(h, code, &control, &ts),
+        None => AckBuilder::without_original(code, &control, &ts),
+    }
+    .text(text_out);
+    if let Some(err) = error {
+        builder = builder.error(err);
+    }
+    builder.build()
+}
+
+/// Binds the MLLP address and returns the listener and the address it really got.
+pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}

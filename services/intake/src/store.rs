@@ -1,0 +1,426 @@
+//! Every SQL statement of intake. Database errors become `ServiceError::Database` here and
+//! nowhere else; the unique indexes on documents make duplicate submissions safe under races.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::canonical::{BIRTH_DATE, Canonical, FAMILY, GIVEN, MEMBER_ID};
+use crate::error::ServiceError;
+use crate::reader::PageText;
+
+/// A document as received.
+#[derive(Debug, Clone)]
+pub struct NewDocument<'a> {
+    pub clinic_id: &'a str,
+    pub content: &'a [u8],
+    pub media_type: &'a str,
+    pub format: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub source_label: &'a str,
+    pub channel: &'a str,
+}
+
+/// A prescription as stored.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub id: Uuid,
+    pub clinic_id: String,
+    pub document_id: Uuid,
+    pub patient_id: Option<Uuid>,
+    pub status: String,
+    pub format: String,
+    pub canonical: Canonical,
+    pub review_reasons: Vec<String>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+}
+
+/// One status change.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub status: String,
+    pub at: OffsetDateTime,
+    pub by: String,
+    pub reason: String,
+}
+
+/// A stored OCR page.
+#[derive(Debug, Clone)]
+pub struct StoredPage {
+    pub text: String,
+    pub confidence: f32,
+    pub image_png: Option<Vec<u8>>,
+}
+
+/// The state a new or re-validated prescription is saved with.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub status: &'static str,
+    pub reasons: Vec<String>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+}
+
+const RECORD_COLUMNS: &str = "id, clinic_id, document_id, patient_id, status, format, canonical, review_reasons, \
+                              valid_from, valid_until";
+
+fn record(row: &PgRow) -> Result<Record, ServiceError> {
+    let canonical: sqlx::types::Json<Canonical> = row.try_get("canonical")?;
+    Ok(Record {
+        id: row.try_get("id")?,
+        clinic_id: row.try_get("clinic_id")?,
+        document_id: row.try_get("document_id")?,
+        patient_id: row.try_get("patient_id")?,
+        status: row.try_get("status")?,
+        format: row.try_get("format")?,
+        canonical: canonical.0,
+        review_reasons: row.try_get("review_reasons")?,
+        valid_from: row.try_get("valid_from")?,
+        valid_until: row.try_get("valid_until")?,
+    })
+}
+
+/// The prescription an earlier submission with the same key or the same bytes created.
+pub async fn find_duplicate(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    idempotency_key: Option<&str>,
+    content: &[u8],
+) -> Result<Option<Uuid>, ServiceError> {
+    let id = sqlx::query_scalar(
+        "SELECT p.id FROM documents d JOIN prescriptions p ON p.document_id = d.id
+         WHERE d.clinic_id = $1 AND d.readable
+           AND (d.idempotency_key = $2 OR d.sha256 = encode(sha256($3), 'hex'))
+         ORDER BY (d.idempotency_key = $2) DESC NULLS LAST LIMIT 1",
+    )
+    .bind(clinic_id)
+    .bind(idempotency_key)
+    .bind(content)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// Keeps a document that could not be read, with the reason; returns its id.
+pub async fn insert_unreadable(pool: &PgPool, doc: &NewDocument<'_>, error: &str) -> Result<Uuid, ServiceError> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
+                                channel, readable, error)
+         VALUES ($1, $2, $3, $4, $5, encode(sha256($3), 'hex'), $6, $7, $8, false, $9)",
+    )
+    .bind(id)
+    .bind(doc.clinic_id)
+    .bind(doc.content)
+    .bind(doc.media_type)
+    .bind(doc.format)
+    .bind(doc.idempotency_key)
+    .bind(doc.source_label)
+    .bind(doc.channel)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+/// Inserts a readable document; `None` when an earlier one with the same key or bytes exists
+/// (the caller then returns that one's prescription).
+pub async fn insert_document(conn: &mut PgConnection, doc: &NewDocument<'_>) -> Result<Option<Uuid>, ServiceError> {
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
+                                channel, readable)
+         VALUES ($1, $2, $3, $4, $5, encode(sha256($3), 'hex'), $6, $7, $8, true)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(doc.clinic_id)
+    .bind(doc.content)
+    .bind(doc.media_type)
+    .bind(doc.format)
+    .bind(doc.idempotency_key)
+    .bind(doc.source_label)
+    .bind(doc.channel)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok((inserted == 1).then_some(id))
+}
+
+/// Stores the OCR pages of a document.
+pub async fn insert_pages(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    document_id: Uuid,
+    pages: &[PageText],
+) -> Result<(), ServiceError> {
+    for (i, page) in pages.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO ocr_pages (document_id, clinic_id, page_no, text, confidence, image_png)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(document_id)
+        .bind(clinic_id)
+        .bind(i32::try_from(i + 1).unwrap_or(i32::MAX))
+        .bind(&page.text)
+        .bind(page.confidence)
+        .bind(page.image_png.as_deref())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Finds or creates the clinic's patient with the prescription's name, birth date and member
+/// id; `None` when the prescription lacks name or birth date.
+pub async fn match_patient(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    canonical: &Canonical,
+) -> Result<Option<Uuid>, ServiceError> {
+    let (Some(family), Some(given), Some(birth)) =
+        (canonical.first(FAMILY), canonical.first(GIVEN), canonical.date(BIRTH_DATE))
+    else {
+        return Ok(None);
+    };
+    let key = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let member = canonical.first(MEMBER_ID).map(str::trim).unwrap_or_default();
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO patients (id, clinic_id, family, given, birth_date, member_id, family_key, given_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (clinic_id, family_key, given_key, birth_date, member_id)
+         DO UPDATE SET family = patients.family
+         RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(clinic_id)
+    .bind(family.trim())
+    .bind(given.trim())
+    .bind(birth)
+    .bind(member)
+    .bind(key(family))
+    .bind(key(given))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Some(id))
+}
+
+/// Inserts a new prescription with its fields and first history entry.
+pub async fn insert_prescription(
+    conn: &mut PgConnection,
+    record: &Record,
+    verdict: &Verdict,
+    by: &str,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
+                                    review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(record.id)
+    .bind(&record.clinic_id)
+    .bind(record.document_id)
+    .bind(record.patient_id)
+    .bind(verdict.status)
+    .bind(&record.format)
+    .bind(sqlx::types::Json(&record.canonical))
+    .bind(&verdict.reasons)
+    .bind(record.canonical.first(crate::canonical::NPI))
+    .bind(record.canonical.first(crate::canonical::DIAGNOSES))
+    .bind(verdict.valid_from)
+    .bind(verdict.valid_until)
+    .execute(&mut *conn)
+    .await?;
+    replace_fields(conn, record).await?;
+    add_history(conn, record, verdict.status, by, &verdict.reasons.join("; ")).await
+}
+
+/// Saves a changed prescription (fields, status, reasons, window, patient).
+pub async fn update_prescription(
+    conn: &mut PgConnection,
+    record: &Record,
+    verdict: &Verdict,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "UPDATE prescriptions SET patient_id = $3, status = $4, canonical = $5, review_reasons = $6,
+                prescriber_npi = $7, primary_diagnosis = $8, valid_from = $9, valid_until = $10, updated_at = now()
+         WHERE id = $1 AND clinic_id = $2",
+    )
+    .bind(record.id)
+    .bind(&record.clinic_id)
+    .bind(record.patient_id)
+    .bind(verdict.status)
+    .bind(sqlx::types::Json(&record.canonical))
+    .bind(&verdict.reasons)
+    .bind(record.canonical.first(crate::canonical::NPI))
+    .bind(record.canonical.first(crate::canonical::DIAGNOSES))
+    .bind(verdict.valid_from)
+    .bind(verdict.valid_until)
+    .execute(&mut *conn)
+    .await?;
+    replace_fields(conn, record).await
+}
+
+async fn replace_fields(conn: &mut PgConnection, record: &Record) -> Result<(), ServiceError> {
+    sqlx::query("DELETE FROM extracted_fields WHERE prescription_id = $1").bind(record.id).execute(&mut *conn).await?;
+    for f in &record.canonical.fields {
+        sqlx::query(
+            "INSERT INTO extracted_fields (prescription_id, clinic_id, name, \"values\", confidence, source)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(record.id)
+        .bind(&record.clinic_id)
+        .bind(&f.name)
+        .bind(&f.values)
+        .bind(f.confidence)
+        .bind(&f.source)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends a status change.
+pub async fn add_history(
+    conn: &mut PgConnection,
+    record: &Record,
+    status: &str,
+    by: &str,
+    reason: &str,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(record.id)
+    .bind(&record.clinic_id)
+    .bind(status)
+    .bind(by)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records one review correction.
+pub async fn add_correction(
+    conn: &mut PgConnection,
+    record: &Record,
+    field: &str,
+    old: &[String],
+    new: &[String],
+    by: &str,
+) -> Result<(), ServiceError> {
+    sqlx::query(
+        "INSERT INTO review_corrections (prescription_id, clinic_id, field, old_values, new_values, by_subject)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(record.id)
+    .bind(&record.clinic_id)
+    .bind(field)
+    .bind(old)
+    .bind(new)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One prescription of the clinic; `lock` takes a row lock for a change.
+pub async fn get(conn: &mut PgConnection, clinic_id: &str, id: Uuid, lock: bool) -> Result<Record, ServiceError> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM prescriptions WHERE id = $1 AND clinic_id = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(clinic_id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(record).transpose()?.ok_or(ServiceError::NotFound("prescription"))
+}
+
+/// The status history, oldest first.
+pub async fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryEntry>, ServiceError> {
+    let rows =
+        sqlx::query("SELECT status, at, by_subject, reason FROM status_history WHERE prescription_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                status: r.try_get("status")?,
+                at: r.try_get("at")?,
+                by: r.try_get("by_subject")?,
+                reason: r.try_get("reason")?,
+            })
+        })
+        .collect()
+}
+
+/// A patient's prescriptions, newest first.
+pub async fn list_for_patient(
+    pool: &PgPool,
+    clinic_id: &str,
+    patient_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Record>, ServiceError> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM prescriptions WHERE clinic_id = $1 AND patient_id = $2
+         ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(clinic_id)
+        .bind(patient_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(record).collect()
+}
+
+/// Prescriptions waiting for review, oldest first.
+pub async fn list_pending(
+    pool: &PgPool,
+    clinic_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Record>, ServiceError> {
+    let sql = format!(
+        "SELECT {RECORD_COLUMNS} FROM prescriptions WHERE clinic_id = $1 AND status = 'needs_review'
+         ORDER BY created_at, id LIMIT $2 OFFSET $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(clinic_id).bind(limit).bind(offset).fetch_all(pool).await?;
+    rows.iter().map(record).collect()
+}
+
+/// The original document and its OCR pages.
+pub async fn document(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    document_id: Uuid,
+) -> Result<(Vec<u8>, String, Vec<StoredPage>), ServiceError> {
+    let row = sqlx::query("SELECT content, media_type FROM documents WHERE id = $1 AND clinic_id = $2")
+        .bind(document_id)
+        .bind(clinic_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(ServiceError::NotFound("document"))?;
+    let pages = sqlx::query(
+        "SELECT text, confidence, image_png FROM ocr_pages WHERE document_id = $1 AND clinic_id = $2 ORDER BY page_no",
+    )
+    .bind(document_id)
+    .bind(clinic_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let pages = pages
+        .iter()
+        .map(|r| {
+            Ok(StoredPage {
+                text: r.try_get("text")?,
+                confidence: r.try_get("confidence")?,
+                image_png: r.try_get("image_png")?,
+            })
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
+    Ok((row.try_get("content")?, row.try_get("media_type")?, pages))
+}

@@ -137,6 +137,10 @@ pub fn read_fax_blocking(bytes: &[u8], limits: &Limits) -> Result<(Prescription,
     let mut lines = Vec::new();
     let mut pages = Vec::with_capacity(document.pages.len());
     for page in document.pages {
+        if !pages.is_empty() {
+            // A form feed tells the extractor where a page (e.g. a cover sheet) ends.
+            lines.push(FaxLine { text: "\u{c}".to_owned(), confidence: 1.0 });
+        }
         lines.extend(page.lines.iter().map(|l| FaxLine { text: l.text.clone(), confidence: l.confidence }));
         pages.push(PageText { text: page.text, confidence: page.mean_confidence, image_png: page.image_png });
     }

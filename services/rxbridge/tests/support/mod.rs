@@ -1,4 +1,5 @@
 //! Starting the real `rxbridge` binary against a fresh database and broker namespace.
+#![allow(dead_code)] // each test binary uses part of this module
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -14,7 +15,7 @@ pub struct Running {
     pub child: Child,
     pub addrs: HashMap<String, String>,
     pub metrics: String,
-    #[allow(dead_code)] // not every test inspects the database
+
     pub db: TestDb,
 }
 
@@ -70,4 +71,31 @@ pub async fn start_all() -> Running {
     // Keep draining stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Running { child, addrs, metrics, db }
+}
+
+/// Spawns `rxbridge ARGS` with `env` and waits until it printed `lines` lines containing
+/// " listening on "; returns the child and those lines.
+pub async fn spawn_until_listening(args: &[&str], env: &[(String, String)], lines: usize) -> (Child, Vec<String>) {
+    let mut child = rxbridge()
+        .args(args)
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn rxbridge");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        while seen.len() < lines {
+            let Ok(Some(line)) = reader.next_line().await else { break };
+            if line.contains(" listening on ") {
+                seen.push(line);
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok() && seen.len() == lines, "rxbridge {args:?} did not start: {seen:?}");
+    tokio::spawn(async move { while let Ok(Some(_)) = reader.next_line().await {} });
+    (child, seen)
 }

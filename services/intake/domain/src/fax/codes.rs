@@ -1,6 +1,6 @@
 //! Reading codes out of OCR'd text: ICD-10-CM (repairing `O`/`0`, `l`/`1`, `S`/`5`, `B`/`8`,
-//! `Z`/`2` and missing or stray dots, but only where the code table makes the repair
-//! unambiguous), CPT/HCPCS, NPI and member ids.
+//! `Z`/`2`, a leading `$` for `S`, and missing or stray dots, but only where the code table
+//! makes the repair unambiguous), CPT/HCPCS, NPI and member ids.
 
 use rx_codes::icd10::{self, Classification};
 
@@ -65,7 +65,9 @@ pub fn icd10_token(token: &str) -> Option<FoundCode> {
     let core = token.trim_matches(TRIM);
     let compact: String = core.chars().filter(|c| !matches!(c, '.' | ',' | '-' | '\u{b7}')).collect();
     let upper: Vec<char> = compact.chars().map(|c| c.to_ascii_uppercase()).collect();
-    if !(3..=7).contains(&upper.len()) || !upper.iter().all(|c| c.is_ascii_alphanumeric() || *c == '|') {
+    if !(3..=7).contains(&upper.len())
+        || !upper.iter().enumerate().all(|(i, c)| c.is_ascii_alphanumeric() || *c == '|' || (i == 0 && *c == '$'))
+    {
         return None;
     }
     let options: Vec<Vec<char>> = upper.iter().enumerate().map(|(i, c)| alternatives(i, *c)).collect();
@@ -120,7 +122,7 @@ fn alternatives(position: usize, c: char) -> Vec<char> {
         // the first character of a code is always a letter
         (0, '0') => vec!['O'],
         (0, '1' | '|') => vec!['I'],
-        (0, '5') => vec!['S'],
+        (0, '5' | '$') => vec!['S'],
         (0, '8') => vec!['B'],
         (0, '2') => vec!['Z'],
         (0, c) if c.is_ascii_uppercase() => vec![c],

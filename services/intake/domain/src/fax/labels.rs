@@ -25,6 +25,10 @@ pub enum Kind {
     Area,
     Prescriber,
     EndDate,
+    /// Sessions per week, as a table column ("Per week").
+    PerWeek,
+    /// Number of weeks, as a table column ("Weeks").
+    Weeks,
     /// A label whose value rxbridge ignores (notes, phone, signature); it ends the value of
     /// the label before it.
     Stop,
@@ -174,6 +178,20 @@ const LABELS: &[(&str, Kind, bool)] = &[
     ("cc", Kind::Stop, true),
 ];
 
+/// Column headings read only in a table header row, where they stand without colons above
+/// their values ("Sessions  Per week  Weeks  Minutes").
+const HEADER_LABELS: &[(&str, Kind, bool)] = &[
+    ("per week", Kind::PerWeek, false),
+    ("times per week", Kind::PerWeek, false),
+    ("x per week", Kind::PerWeek, false),
+    ("per wk", Kind::PerWeek, false),
+    ("weeks", Kind::Weeks, false),
+    ("# of weeks", Kind::Weeks, false),
+    ("number of weeks", Kind::Weeks, false),
+    ("wks", Kind::Weeks, false),
+    ("description", Kind::Stop, false),
+];
+
 fn fold(c: char) -> Option<char> {
     let c = c.to_ascii_lowercase();
     match c {
@@ -191,9 +209,15 @@ type Folded = (Vec<char>, Kind, bool);
 
 /// The labels folded and grouped by first character, longest first within a group so
 /// "date of birth" wins over "date" where both start.
-static BY_FIRST: LazyLock<Vec<(char, Vec<Folded>)>> = LazyLock::new(|| {
+static BY_FIRST: LazyLock<Vec<(char, Vec<Folded>)>> = LazyLock::new(|| group(LABELS.iter()));
+
+/// The same for a table header row: every label plus the column headings.
+static HEADER_BY_FIRST: LazyLock<Vec<(char, Vec<Folded>)>> =
+    LazyLock::new(|| group(LABELS.iter().chain(HEADER_LABELS)));
+
+fn group<'a>(labels: impl Iterator<Item = &'a (&'a str, Kind, bool)>) -> Vec<(char, Vec<Folded>)> {
     let mut groups: Vec<(char, Vec<Folded>)> = Vec::new();
-    for (text, kind, colon) in LABELS {
+    for (text, kind, colon) in labels {
         let folded: Vec<char> = text.chars().filter_map(fold).collect();
         let Some(first) = folded.first().copied() else { continue };
         match groups.iter_mut().find(|(c, _)| *c == first) {
@@ -205,7 +229,7 @@ static BY_FIRST: LazyLock<Vec<(char, Vec<Folded>)>> = LazyLock::new(|| {
         group.sort_by_key(|(folded, _, _)| std::cmp::Reverse(folded.len()));
     }
     groups
-});
+}
 
 /// A label found on a line and the value after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +243,37 @@ pub struct Labelled {
 
 /// Every label on `line`, left to right, each with the text up to the next label.
 pub fn find(line: &str) -> Vec<Labelled> {
+    find_in(line, false)
+}
+
+/// The column kinds of a table header row ("Patient name   Date of birth"): a line of two or
+/// more labels without colons, digits or values, whose values are on the next line. Words
+/// that are not labels are allowed only fewer than the labels ("Diagnosis (ICD-10)
+/// Description").
+pub fn header(line: &str) -> Option<Vec<Kind>> {
+    if line.contains([':', '=']) || line.chars().any(|c| c.is_ascii_digit() && c != '1' && c != '0') {
+        return None;
+    }
+    let found = find_in(line, true);
+    let first = found.first()?;
+    if found.len() < 2 || !first.at_line_start {
+        return None;
+    }
+    let stray: usize = found.iter().map(|l| l.value.split_whitespace().filter(|w| !w.starts_with('(')).count()).sum();
+    if stray >= found.len() {
+        return None;
+    }
+    let mut kinds: Vec<Kind> = Vec::with_capacity(found.len());
+    for l in found {
+        if kinds.last() != Some(&l.kind) {
+            kinds.push(l.kind);
+        }
+    }
+    Some(kinds)
+}
+
+fn find_in(line: &str, header: bool) -> Vec<Labelled> {
+    let table: &[(char, Vec<Folded>)] = if header { &HEADER_BY_FIRST } else { &BY_FIRST };
     let chars: Vec<char> = line.chars().collect();
     // folded characters with their index in `chars`
     let folded: Vec<(char, usize)> = chars.iter().enumerate().filter_map(|(i, c)| fold(*c).map(|f| (f, i))).collect();
@@ -229,7 +284,7 @@ pub fn find(line: &str) -> Vec<Labelled> {
     let mut hits: Vec<(usize, usize, Kind)> = Vec::new();
     for at in 0..folded.len() {
         let Some((first, _)) = folded.get(at) else { break };
-        let Some((_, group)) = BY_FIRST.iter().find(|(c, _)| c == first) else { continue };
+        let Some((_, group)) = table.iter().find(|(c, _)| c == first) else { continue };
         if hits.last().is_some_and(|(_, end, _)| folded[at].1 < *end) {
             continue;
         }
@@ -257,7 +312,11 @@ pub fn find(line: &str) -> Vec<Labelled> {
             let colon = matches!(after.first(), Some(':' | '#' | '=' | ';'));
             let next_word_lower = chars[end..].iter().find(|c| !c.is_whitespace()).is_some_and(|c| c.is_lowercase());
             let line_start = start == first_text && !next_word_lower && end < chars.len();
-            if *needs_colon && !colon && !line_start {
+            if *needs_colon && !colon && !line_start && !header {
+                continue;
+            }
+            // "8 visits: 2 per week": the number before the label is the count, not a label
+            if matches!(kind, Kind::Sessions | Kind::SessionLength) && follows_number(&chars[..start]) {
                 continue;
             }
             hits.push((start, end, *kind));
@@ -276,6 +335,13 @@ pub fn find(line: &str) -> Vec<Labelled> {
         out.push(Labelled { kind: *kind, value, at_line_start: *start == first_text });
     }
     out
+}
+
+/// Whether the last word before a label is a number ("8 visits:").
+fn follows_number(before: &[char]) -> bool {
+    let word: Vec<char> =
+        before.iter().rev().skip_while(|c| c.is_whitespace()).take_while(|c| !c.is_whitespace()).copied().collect();
+    !word.is_empty() && word.iter().all(char::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -334,6 +400,26 @@ mod tests {
         // "sessions" inside a value is not a label without a colon
         assert_eq!(kinds("Frequency: 2x per week for 4 weeks (8 sessions)").len(), 1);
         assert_eq!(kinds("Session length: 60 minutes"), [(Kind::SessionLength, "60 minutes".into())]);
+    }
+
+    #[test]
+    fn counted_nouns_are_not_labels() {
+        assert!(kinds("8 visits: 2 per week x 4 weeks, 30 min").is_empty());
+        assert_eq!(kinds("Visits: 8")[0], (Kind::Sessions, "8".into()));
+    }
+
+    #[test]
+    fn table_header_rows() {
+        assert_eq!(header("Patient name Date of birth"), Some(vec![Kind::Patient, Kind::Dob]));
+        assert_eq!(header("Referring physician NPI"), Some(vec![Kind::Prescriber, Kind::Npi]));
+        assert_eq!(
+            header("Sessions Per week Weeks Minutes"),
+            Some(vec![Kind::Sessions, Kind::PerWeek, Kind::Weeks, Kind::SessionLength])
+        );
+        assert_eq!(header("Diagnosis (ICD-10) Description"), Some(vec![Kind::Diagnosis, Kind::Stop]));
+        assert_eq!(header("Patient Avery Quinlan"), None);
+        assert_eq!(header("Patient: Avery Quinlan DOB: 03/14/1975"), None);
+        assert_eq!(header("Dx"), None);
     }
 
     #[test]

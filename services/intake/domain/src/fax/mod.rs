@@ -4,10 +4,15 @@
 //! OCR line; what no label gave is then looked for in the whole text (frequency phrases in a
 //! letter's prose, a date heading a letter, the signature line above the NPI). OCR confusions
 //! are repaired only where the result is unambiguous, and every repair lowers the confidence.
+//! Forms are read by layout too: a header row of labels takes its values from the row below
+//! (`table`), a cover sheet before the prescription page and the options left unticked on a
+//! check-box form are set aside (`layout`).
 
 mod codes;
 mod labels;
+mod layout;
 mod names;
+mod table;
 
 use crate::IntakeError;
 use crate::body::find_body_sites;
@@ -75,7 +80,17 @@ pub fn extract(fax: &FaxText) -> Result<Prescription, IntakeError> {
     if fax.lines.iter().all(|l| l.text.trim().is_empty()) {
         return Err(IntakeError::FaxEmpty);
     }
-    let lines: Vec<String> = fax.lines.iter().map(|l| normalize(&l.text)).collect();
+    let mut lines: Vec<String> = fax.lines.iter().map(|l| normalize(&l.text)).collect();
+    // a cover sheet and the options left unticked on a form say nothing about the prescription;
+    // their lines are blanked so line numbers stay those of the fax
+    let raw: Vec<&str> = fax.lines.iter().map(|l| l.text.as_str()).collect();
+    let set_aside = layout::cover_lines(&lines, &layout::pages(&raw));
+    let chosen = layout::chosen_procedures(&lines);
+    for i in set_aside.into_iter().chain(layout::unchecked_lines(&lines)) {
+        if let Some(line) = lines.get_mut(i) {
+            line.clear();
+        }
+    }
     let confidence = |i: usize| {
         fax.lines.get(i).map_or(0.0, |l| if l.confidence.is_nan() { 0.0 } else { l.confidence.clamp(0.0, 1.0) })
     };
@@ -83,9 +98,17 @@ pub fn extract(fax: &FaxText) -> Result<Prescription, IntakeError> {
     let mut rx = Prescription::new(SourceKind::Fax);
     let at = |line: usize| Source::Fax { line: line + 1 };
 
-    for v in &labelled {
+    // weeks last, so a table's "Weeks" column finds the frequency its "Per week" column set
+    for v in labelled.iter().filter(|v| v.kind != Kind::Weeks).chain(labelled.iter().filter(|v| v.kind == Kind::Weeks))
+    {
         let conf = confidence(v.line);
         read_labelled(&mut rx, v, conf, at(v.line));
+    }
+    if rx.procedures.is_empty() {
+        for (i, code) in chosen {
+            let conf = confidence(i) * UNLABELLED * if code.repaired { REPAIRED } else { 1.0 };
+            rx.add_procedure(Sourced::with_confidence(code.code, at(i), conf));
+        }
     }
 
     // What no label gave: look in the whole text.
@@ -163,10 +186,29 @@ fn is_strict_known(code: &str) -> bool {
     !matches!(rx_codes::icd10::classify(code), rx_codes::icd10::Classification::Unknown)
 }
 
-/// Every labelled value; an empty value at the end of a line is taken from the next line.
+/// Every labelled value; an empty value at the end of a line is taken from the next line, and
+/// a table header row takes its values from the row below, split into cells.
 fn labelled_values(lines: &[String]) -> Vec<Value> {
     let mut out = Vec::new();
+    let mut skip = None;
     for (i, line) in lines.iter().enumerate() {
+        if skip == Some(i) {
+            continue;
+        }
+        if let Some(columns) = labels::header(line)
+            && let Some(row) = lines.get(i + 1)
+            && !row.trim().is_empty()
+            && labels::header(row).is_none()
+            && labels::find(row).first().is_none_or(|n| !n.at_line_start)
+        {
+            for (kind, text) in table::split_row(&columns, row) {
+                if kind != Kind::Stop && !text.is_empty() {
+                    out.push(Value { kind, text, line: i + 1 });
+                }
+            }
+            skip = Some(i + 1);
+            continue;
+        }
         let found = labels::find(line);
         let count = found.len();
         for (k, l) in found.into_iter().enumerate() {
@@ -243,6 +285,20 @@ fn read_labelled(rx: &mut Prescription, v: &Value, conf: f32, source: Source) {
         Kind::Procedure => {
             for code in codes::procedures_in(&v.text) {
                 rx.add_procedure(Sourced::with_confidence(code.code, source.clone(), conf * repaired(code.repaired)));
+            }
+        }
+        Kind::PerWeek if rx.frequency.is_none() => {
+            if let Some(n) = bare_number(&v.text).filter(|n| *n <= 14) {
+                let f = Frequency { per_week: n, per_week_min: None, weeks: None };
+                rx.frequency = Some(Sourced::with_confidence(f, source, conf));
+            }
+        }
+        Kind::Weeks => {
+            if let Some(n) = bare_number(&v.text)
+                && let Some(f) = rx.frequency.as_mut()
+                && f.value.weeks.is_none()
+            {
+                f.value.weeks = Some(n);
             }
         }
         Kind::Frequency | Kind::SessionLength | Kind::Sessions => {
@@ -329,7 +385,7 @@ fn normalize(line: &str) -> String {
             '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
             '\u{2018}' | '\u{2019}' | '\u{2032}' => '\'',
             '\u{201c}' | '\u{201d}' => '"',
-            '\t' | '\u{a0}' | '\u{2007}' | '\u{202f}' => ' ',
+            '\t' | '\u{a0}' | '\u{2007}' | '\u{202f}' | '\u{c}' => ' ',
             c => c,
         })
         .collect()

@@ -77,7 +77,7 @@ fn is_name_word(w: &str) -> bool {
 /// Turns OCR digits inside an otherwise alphabetic word back into letters.
 fn repair_word(word: &str) -> (String, bool) {
     let letters = word.chars().filter(|c| c.is_alphabetic()).count();
-    let digits = word.chars().filter(char::is_ascii_digit).count();
+    let digits = word.chars().filter(|c| c.is_ascii_digit() || *c == '|').count();
     if digits == 0 || letters < 2 || digits > 2 {
         return (word.to_owned(), false);
     }
@@ -87,7 +87,8 @@ fn repair_word(word: &str) -> (String, bool) {
         .map(|(i, c)| match c {
             '0' if i == 0 => 'O',
             '0' => 'o',
-            '1' => 'l',
+            '|' if i == 0 => 'I',
+            '1' | '|' => 'l',
             '5' if i == 0 => 'S',
             '5' => 's',
             c => c,
@@ -122,6 +123,8 @@ mod tests {
         assert_eq!(n.family, "Quinlan");
         assert!(n.repaired);
         assert_eq!(gf("0rtega, Jules").unwrap().1, "Ortega");
+        // a capital I read as a bar
+        assert_eq!(gf("|magen Castellanos-Reyes"), Some(("Imagen".into(), "Castellanos-Reyes".into())));
     }
 
     #[test]

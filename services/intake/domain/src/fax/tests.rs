@@ -88,3 +88,42 @@ fn nan_and_out_of_range_confidences_are_clamped() {
     assert_eq!(p.diagnoses[0].confidence(), 0.0);
     assert_eq!(p.prescriber.npi.unwrap().confidence(), 1.0);
 }
+
+#[test]
+fn table_form_with_header_rows() {
+    let p = rx(
+        "REFERRAL\nDate of birth Patient name\n3/14/1975 Avery Quinlan\nMember ID Insurance\nSHP448812097 Synthetic Health\nDx\nM54.50\nVisits Per week Weeks Minutes\n8 2 4 60\nPhysician NPI\nDana Whitfield, MD 1234567893",
+    );
+    assert_eq!(p.patient.given.unwrap().value, "Avery");
+    assert_eq!(p.patient.family.unwrap().value, "Quinlan");
+    assert_eq!(p.patient.birth_date.unwrap().value, date!(1975 - 03 - 14));
+    assert_eq!(p.patient.member_id.unwrap().value, "SHP448812097");
+    assert_eq!(p.patient.payer_name.unwrap().value, "Synthetic Health");
+    assert_eq!(p.sessions.unwrap().value, 8);
+    let f = p.frequency.unwrap();
+    assert_eq!((f.value.per_week, f.value.weeks), (2, Some(4)));
+    assert_eq!(f.provenance.source, Source::Fax { line: 9 });
+    assert_eq!(p.minutes_per_session.unwrap().value, 60);
+    assert_eq!(p.prescriber.npi.unwrap().value, "1234567893");
+    assert_eq!(p.prescriber.name.unwrap().value, "Dana Whitfield");
+}
+
+#[test]
+fn a_count_before_a_colon_is_not_a_label() {
+    let p = rx("Patient: Avery Quinlan\nRx: massage 97124\n6 sessions: 2 per week x 3 weeks, 45 min");
+    assert_eq!(p.sessions.unwrap().value, 6);
+    assert_eq!(p.frequency.unwrap().value.per_week, 2);
+    assert_eq!(p.minutes_per_session.unwrap().value, 45);
+}
+
+#[test]
+fn cover_sheet_and_unticked_options_are_not_read() {
+    let p = rx(
+        "FAX COVER\nRe: Jordan Pell\nDate: 01/02/2026\n\u{c}Date: 01/05/2026\nPatient: Avery Quinlan\nDx: M54.50\n[_] Massage 97124\n[x] Manual therapy 97140\n[_] 3x per week\n[x] 1x per week x 6 weeks",
+    );
+    assert_eq!(p.patient.given.unwrap().value, "Avery");
+    assert_eq!(p.written_on.unwrap().value, date!(2026 - 01 - 05));
+    assert_eq!(p.procedures.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), ["97140"]);
+    let f = p.frequency.unwrap().value;
+    assert_eq!((f.per_week, f.weeks), (1, Some(6)));
+}

@@ -1,0 +1,167 @@
+//! A scaled-out deployment simulated on one machine: three replicas of benefits and three of
+//! claims as separate processes, against the same Postgres, RabbitMQ and payer simulator.
+//! A batch of accepted prescriptions must yield exactly one eligibility check per prescription
+//! and one stored scope per prescription in claims: competing consumers, no double effects.
+
+#![allow(clippy::print_stdout)] // the figure line is this test's report
+
+mod support;
+
+use std::time::Duration;
+
+use prost::Message;
+use rx_messaging::{NewEvent, Relay, RelayConfig, Topology};
+use rx_platform::db::{BENEFITS, CLAIMS, INTAKE};
+use rx_proto::common::v1::{BodySite, Date, PersonName};
+use rx_proto::events::v1::{CoverageHint, EligibilityChecked, EventMeta, PrescriptionAccepted};
+use rxbridge_tests::db::TestDb;
+use rxbridge_tests::eventually;
+use tokio_util::sync::CancellationToken;
+
+const PRESCRIPTIONS: usize = 60;
+const REPLICAS: usize = 3;
+const CLINIC: &str = "clinic-replicas";
+
+fn date(year: i32, month: i32, day: i32) -> Option<Date> {
+    Some(Date { year, month, day })
+}
+
+/// An accepted prescription for the simulator's first example member (covered, copay 25.00).
+fn accepted(prescription_id: uuid::Uuid) -> PrescriptionAccepted {
+    PrescriptionAccepted {
+        meta: Some(EventMeta {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            clinic_id: CLINIC.into(),
+            occurred_at: "2026-11-23T00:00:00Z".into(),
+        }),
+        prescription_id: prescription_id.to_string(),
+        patient_id: uuid::Uuid::new_v4().to_string(),
+        patient_name: Some(PersonName { family: "TESTPATIENT".into(), given: "ALEX".into() }),
+        patient_birth_date: date(1980, 4, 12),
+        coverage: Some(CoverageHint {
+            payer_id: "SIMPAYER".into(),
+            payer_name: "SIMULATED HEALTH PLAN".into(),
+            member_id: "SIM100001".into(),
+            relationship: "subscriber".into(),
+        }),
+        prescriber_npi: "1234567893".into(),
+        prescriber_name: Some(PersonName { family: "EXAMPLEDOC".into(), given: "JORDAN".into() }),
+        diagnoses: vec!["M54.50".into()],
+        procedures: vec!["97124".into()],
+        sessions: 8,
+        per_week: 2,
+        weeks: 4,
+        minutes_per_session: 60,
+        body_sites: vec![BodySite { region: "lumbar spine".into(), laterality: String::new() }],
+        valid_from: date(2026, 11, 1),
+        valid_until: date(2027, 2, 1),
+        ..Default::default()
+    }
+}
+
+async fn count(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or(-1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_of_each_consumer_handle_a_batch_exactly_once() {
+    let db = TestDb::create().await.expect("database");
+    let mut env = support::env_for(&db);
+    let namespace = env.iter().find(|(k, _)| k == "RXBRIDGE_NAMESPACE").map(|(_, v)| v.clone()).expect("namespace");
+    let status =
+        support::rxbridge().args(["migrate", "--target", "all"]).envs(env.clone()).status().await.expect("migrate");
+    assert!(status.success());
+
+    let plans = concat!(env!("CARGO_MANIFEST_DIR"), "/../payer-sim/examples/plans.json");
+    let (_sim, lines) =
+        support::spawn_until_listening(&["payer-sim", "--config", plans, "--addr", "127.0.0.1:0"], &env, 1).await;
+    let sim = lines[0].rsplit(' ').next().expect("payer-sim address").to_owned();
+    env.push((
+        "BENEFITS_PAYERS".into(),
+        format!(
+            r#"[{{"payer_id":"SIMPAYER","name":"SIMULATED HEALTH PLAN","endpoint":"http://{sim}/core/realtime"}}]"#
+        ),
+    ));
+    env.push(("CLAIMS_CLEARINGHOUSE_URL".into(), format!("http://{sim}/core/batch")));
+    env.push(("CLAIMS_POLL_SECONDS".into(), "0".into()));
+
+    let mut replicas = Vec::new();
+    for target in ["benefits", "claims"] {
+        for _ in 0..REPLICAS {
+            // Each replica prints its metrics and gRPC addresses.
+            replicas.push(support::spawn_until_listening(&["serve", "--target", target], &env, 2).await.0);
+        }
+    }
+
+    // Act as intake: write the batch to intake's outbox and relay it.
+    let intake = db.service_pool(INTAKE, rx_intake::migrator()).await.expect("intake pool");
+    let mut ids = Vec::new();
+    for _ in 0..PRESCRIPTIONS {
+        let id = uuid::Uuid::new_v4();
+        ids.push(id);
+        let mut tx = intake.begin().await.expect("begin");
+        let event = NewEvent {
+            routing_key: "prescription.accepted.v1".into(),
+            clinic_id: CLINIC.into(),
+            payload: accepted(id).encode_to_vec(),
+        };
+        rx_messaging::outbox::enqueue(&mut tx, &event).await.expect("enqueue");
+        tx.commit().await.expect("commit");
+    }
+    let stop = CancellationToken::new();
+    let relay = Relay::new(
+        intake.clone(),
+        Topology::new(namespace),
+        RelayConfig {
+            service: "intake".into(),
+            schema: INTAKE.schema.into(),
+            amqp_url: rxbridge_tests::amqp_url(),
+            batch_size: 100,
+            poll_interval: Duration::from_millis(200),
+            retention: Duration::from_secs(3600),
+            consumers: Vec::new(),
+        },
+    );
+    tokio::spawn(relay.run(stop.clone()));
+
+    let benefits = rx_platform::db::connect(&db.url_for(BENEFITS), BENEFITS, 2).await.expect("benefits pool");
+    let claims = rx_platform::db::connect(&db.url_for(CLAIMS), CLAIMS, 2).await.expect("claims pool");
+    let expected = PRESCRIPTIONS as i64;
+    let done = eventually(Duration::from_secs(120), || async {
+        let checked =
+            count(&benefits, "SELECT count(*) FROM outbox WHERE routing_key = 'eligibility.checked.v1'").await;
+        let scopes = count(&claims, "SELECT count(*) FROM prescriptions").await;
+        let coverage = count(&claims, "SELECT count(*) FROM coverage_checks").await;
+        (checked >= expected && scopes >= expected && coverage >= expected).then_some(())
+    })
+    .await;
+    assert!(done.is_some(), "the replicas did not process the whole batch");
+    // Let any late duplicate show itself before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let payloads: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT payload FROM outbox WHERE routing_key = 'eligibility.checked.v1'")
+            .fetch_all(&benefits)
+            .await
+            .expect("checks");
+    let mut checked_ids: Vec<String> = payloads
+        .iter()
+        .map(|p| EligibilityChecked::decode(p.as_slice()).expect("eligibility event").prescription_id)
+        .collect();
+    assert_eq!(checked_ids.len(), PRESCRIPTIONS, "eligibility events: a prescription was checked twice or not at all");
+    checked_ids.sort();
+    checked_ids.dedup();
+    assert_eq!(checked_ids.len(), PRESCRIPTIONS, "two eligibility events for one prescription");
+    assert_eq!(count(&claims, "SELECT count(*) FROM prescriptions").await, expected);
+    assert_eq!(count(&claims, "SELECT count(*) FROM coverage_checks").await, expected);
+    // Every message was recorded once in each consuming service's inbox.
+    assert_eq!(count(&benefits, "SELECT count(*) FROM inbox").await, expected);
+    assert_eq!(count(&claims, "SELECT count(*) FROM inbox").await, 2 * expected);
+    println!(
+        "replicas={REPLICAS} prescriptions={PRESCRIPTIONS} eligibility_checks={} claims_scopes={expected}",
+        payloads.len()
+    );
+
+    stop.cancel();
+    drop(replicas);
+}

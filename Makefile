@@ -17,7 +17,7 @@ run: deps
 	./target/debug/rxbridge serve --target all
 
 ## test: formatting, lints and every test against the real Postgres and RabbitMQ
-test: deps clean-test-dbs lint x12-check deploy-check unit
+test: deps clean-test-dbs lint x12-check deploy-check release-build unit
 
 deps: system-packages services
 
@@ -85,7 +85,7 @@ DEPLOY_K8S_VERSIONS ?= 1.30.0 1.33.0 1.37.0
 # checks what they point at (Deployments, Services, ports, Secrets, roles).
 DEPLOY_CRD_KINDS ?= GRPCRoute ScaledObject TriggerAuthentication ServiceMonitor Cluster ScheduledBackup RabbitmqCluster
 
-.PHONY: deploy-check deploy-tools deploy-render
+.PHONY: deploy-check deploy-tools deploy-render release-build
 
 ## deploy-check: yamllint, hadolint, render both overlays and validate every object against the schemas
 deploy-check: deploy-tools deploy-render
@@ -117,3 +117,10 @@ $(DEPLOY_VENV)/.installed: deploy/requirements.txt
 	python3 -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/requirements.txt
 	touch $@
+
+## release-build: the release binary exactly as deploy/Dockerfile builds it (Docker is not
+## available here), and a smoke run of it
+release-build:
+	$(CARGO) build --release --locked -p rxbridge
+	./target/release/rxbridge --version
+	./target/release/rxbridge config show --target all >/dev/null

@@ -1,7 +1,8 @@
-//! A scaled-out deployment simulated on one machine: three replicas of benefits and three of
-//! claims as separate processes, against the same Postgres, RabbitMQ and payer simulator.
-//! A batch of accepted prescriptions must yield exactly one eligibility check per prescription
-//! and one stored scope per prescription in claims: competing consumers, no double effects.
+//! A scaled-out deployment simulated on one machine: three replicas of each service as separate
+//! processes, against the same Postgres, RabbitMQ and payer simulator. A batch of accepted
+//! prescriptions written to intake's outbox is published by three competing intake relays and
+//! consumed by three benefits and three claims replicas; it must yield exactly one eligibility
+//! check and one stored scope per prescription: no double effects.
 
 #![allow(clippy::print_stdout)] // the figure line is this test's report
 
@@ -10,13 +11,12 @@ mod support;
 use std::time::Duration;
 
 use prost::Message;
-use rx_messaging::{NewEvent, Relay, RelayConfig, Topology};
+use rx_messaging::NewEvent;
 use rx_platform::db::{BENEFITS, CLAIMS, INTAKE};
 use rx_proto::common::v1::{BodySite, Date, PersonName};
 use rx_proto::events::v1::{CoverageHint, EligibilityChecked, EventMeta, PrescriptionAccepted};
 use rxbridge_tests::db::TestDb;
 use rxbridge_tests::eventually;
-use tokio_util::sync::CancellationToken;
 
 const PRESCRIPTIONS: usize = 60;
 const REPLICAS: usize = 3;
@@ -64,10 +64,9 @@ async fn count(pool: &sqlx::PgPool, sql: &'static str) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_replicas_of_each_consumer_handle_a_batch_exactly_once() {
+async fn three_replicas_of_each_service_handle_a_batch_exactly_once() {
     let db = TestDb::create().await.expect("database");
     let mut env = support::env_for(&db);
-    let namespace = env.iter().find(|(k, _)| k == "RXBRIDGE_NAMESPACE").map(|(_, v)| v.clone()).expect("namespace");
     let status =
         support::rxbridge().args(["migrate", "--target", "all"]).envs(env.clone()).status().await.expect("migrate");
     assert!(status.success());
@@ -85,16 +84,19 @@ async fn three_replicas_of_each_consumer_handle_a_batch_exactly_once() {
     env.push(("CLAIMS_CLEARINGHOUSE_URL".into(), format!("http://{sim}/core/batch")));
     env.push(("CLAIMS_POLL_SECONDS".into(), "0".into()));
 
+    env.push(("INTAKE_FHIR_ADDR".into(), "127.0.0.1:0".into()));
+    env.push(("INTAKE_MLLP_ADDR".into(), "127.0.0.1:0".into()));
+
     let mut replicas = Vec::new();
-    for target in ["benefits", "claims"] {
+    // Each replica prints its metrics and gRPC addresses; intake also its FHIR and MLLP ones.
+    for (target, listeners) in [("intake", 4), ("benefits", 2), ("claims", 2)] {
         for _ in 0..REPLICAS {
-            // Each replica prints its metrics and gRPC addresses.
-            replicas.push(support::spawn_until_listening(&["serve", "--target", target], &env, 2).await.0);
+            replicas.push(support::spawn_until_listening(&["serve", "--target", target], &env, listeners).await.0);
         }
     }
 
-    // Act as intake: write the batch to intake's outbox and relay it.
-    let intake = db.service_pool(INTAKE, rx_intake::migrator()).await.expect("intake pool");
+    // Write the batch to intake's outbox as intake's pipeline does; its replicas relay it.
+    let intake = rx_platform::db::connect(&db.url_for(INTAKE), INTAKE, 2).await.expect("intake pool");
     let mut ids = Vec::new();
     for _ in 0..PRESCRIPTIONS {
         let id = uuid::Uuid::new_v4();
@@ -108,22 +110,6 @@ async fn three_replicas_of_each_consumer_handle_a_batch_exactly_once() {
         rx_messaging::outbox::enqueue(&mut tx, &event).await.expect("enqueue");
         tx.commit().await.expect("commit");
     }
-    let stop = CancellationToken::new();
-    let relay = Relay::new(
-        intake.clone(),
-        Topology::new(namespace),
-        RelayConfig {
-            service: "intake".into(),
-            schema: INTAKE.schema.into(),
-            amqp_url: rxbridge_tests::amqp_url(),
-            batch_size: 100,
-            poll_interval: Duration::from_millis(200),
-            retention: Duration::from_secs(3600),
-            consumers: Vec::new(),
-        },
-    );
-    tokio::spawn(relay.run(stop.clone()));
-
     let benefits = rx_platform::db::connect(&db.url_for(BENEFITS), BENEFITS, 2).await.expect("benefits pool");
     let claims = rx_platform::db::connect(&db.url_for(CLAIMS), CLAIMS, 2).await.expect("claims pool");
     let expected = PRESCRIPTIONS as i64;
@@ -162,6 +148,7 @@ async fn three_replicas_of_each_consumer_handle_a_batch_exactly_once() {
         payloads.len()
     );
 
-    stop.cancel();
+    let unsent = count(&intake, "SELECT count(*) FROM outbox WHERE published_at IS NULL").await;
+    assert_eq!(unsent, 0, "intake's relays left events unsent");
     drop(replicas);
 }

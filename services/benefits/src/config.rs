@@ -3,12 +3,13 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `BENEFITS_PAYERS` | one payer `SIMPAYER` at the local payer-sim | JSON array of [`PayerConfig`] |
+//! | `BENEFITS_PAYERS` | one payer `SIMPAYER` at the local payer-sim | JSON array of [`PayerConfig`]; `aliases` map the ids and names documents use to it |
 //! | `BENEFITS_PAYERS_FILE` | unset | path of a file holding that JSON (wins over `BENEFITS_PAYERS`) |
 //! | `BENEFITS_PROVIDER_NAME` | `RXBRIDGE CLINIC` | NM103 of the information receiver (2100B) |
 //! | `BENEFITS_PROVIDER_NPI` | `1234567893` | NM109 (XX) of the information receiver |
 //! | `BENEFITS_TRACE_ORIGINATOR` | `9000000001` | TRN03: 10 characters |
 //! | `BENEFITS_CACHE_SECONDS` | unset = same UTC day | how long an answer is reused |
+//! | `BENEFITS_RECHECK_SECONDS` | `30` | how often prescriptions the payer could not answer are checked again (first delay; doubling to an hour); `0` turns rechecks off |
 //! | `BENEFITS_FEE_SCHEDULE` | built-in defaults | JSON `{"97124": "40.00", ...}` per unit, merged over defaults |
 
 use std::collections::BTreeMap;
@@ -66,6 +67,11 @@ pub struct PayerConfig {
     /// ISA15 `P` for production traffic, else test.
     #[serde(default)]
     pub production: bool,
+    /// Other ids and names documents use for this payer (an EHR's IN1-3 code, the plan name
+    /// printed on a fax, a FHIR payor identifier): a prescription naming one of them is checked
+    /// with this payer. Compared without case, spaces or punctuation.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     /// A PEM file of extra root certificates to trust for this payer's HTTPS endpoint (a
     /// private CA); the Mozilla roots are always trusted.
     #[serde(default)]
@@ -131,6 +137,7 @@ impl PayerConfig {
             breaker_cooldown_ms: default_cooldown_ms(),
             service_types: default_service_types(),
             production: false,
+            aliases: Vec::new(),
             ca_file: None,
         }
     }
@@ -192,6 +199,8 @@ pub struct BenefitsConfig {
     /// `None`: answers are reused for the rest of the UTC day they were given.
     pub cache_for: Option<Duration>,
     pub fees: BTreeMap<String, Decimal>,
+    /// Round interval and first delay of automatic rechecks; zero: no rechecks.
+    pub recheck_every: Duration,
 }
 
 /// Per-unit charges used when neither the environment nor the clinic's table names a code.
@@ -243,6 +252,7 @@ impl BenefitsConfig {
             trace_originator: "9000000001".into(),
             cache_for: None,
             fees: parse_fees(None).unwrap_or_default(),
+            recheck_every: Duration::from_secs(30),
         }
     }
 
@@ -274,6 +284,11 @@ impl BenefitsConfig {
             let secs: u64 = secs.trim().parse().map_err(|_| malformed("BENEFITS_CACHE_SECONDS", "expected seconds"))?;
             c.cache_for = Some(Duration::from_secs(secs));
         }
+        if let Some(secs) = var("BENEFITS_RECHECK_SECONDS") {
+            let secs: u64 =
+                secs.trim().parse().map_err(|_| malformed("BENEFITS_RECHECK_SECONDS", "expected seconds"))?;
+            c.recheck_every = Duration::from_secs(secs);
+        }
         c.fees =
             parse_fees(var("BENEFITS_FEE_SCHEDULE").as_deref()).map_err(|e| malformed("BENEFITS_FEE_SCHEDULE", e))?;
         Ok(c)
@@ -282,11 +297,49 @@ impl BenefitsConfig {
     pub fn payer(&self, payer_id: &str) -> Option<&PayerConfig> {
         self.payers.iter().find(|p| p.payer_id == payer_id)
     }
+
+    /// The configured payer a document means by the id and name it gives: the id as a payer id,
+    /// then the id or the name as a payer's name or alias. `None` when nothing matches.
+    pub fn resolve_payer(&self, id: &str, name: &str) -> Option<&PayerConfig> {
+        if let Some(p) = self.payer(id.trim()) {
+            return Some(p);
+        }
+        let wanted: Vec<String> = [id, name].iter().map(|s| payer_key(s)).filter(|k| !k.is_empty()).collect();
+        self.payers.iter().find(|p| {
+            std::iter::once(&p.payer_id)
+                .chain(std::iter::once(&p.name))
+                .chain(&p.aliases)
+                .any(|known| wanted.contains(&payer_key(known)))
+        })
+    }
+}
+
+/// A payer id or name reduced to its letters and digits, upper case.
+fn payer_key(s: &str) -> String {
+    s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_name_payers_by_id_name_or_alias() {
+        let payers = parse_payers(
+            r#"[{"payer_id":"SIMPAYER","name":"SIMULATED HEALTH PLAN","endpoint":"http://x","aliases":["PAYER01","Synthetic Health Plan"]},
+                {"payer_id":"P2","name":"OTHER PLAN","endpoint":"http://y"}]"#,
+        )
+        .expect("valid");
+        let c = BenefitsConfig::local(payers);
+        let id = |i: &str, n: &str| c.resolve_payer(i, n).map(|p| p.payer_id.as_str());
+        assert_eq!(id("SIMPAYER", ""), Some("SIMPAYER"));
+        assert_eq!(id("PAYER01", "whatever"), Some("SIMPAYER"), "an EHR's own payer code");
+        assert_eq!(id("", "synthetic health plan."), Some("SIMPAYER"), "a plan name as printed");
+        assert_eq!(id("", "Simulated Health-Plan"), Some("SIMPAYER"), "the configured name");
+        assert_eq!(id("", "Other Plan"), Some("P2"));
+        assert_eq!(id("UNKNOWN", "Nobody Insurance"), None);
+        assert_eq!(id("", ""), None, "blank names match nothing");
+    }
 
     #[test]
     fn payers_take_defaults_and_are_checked() {

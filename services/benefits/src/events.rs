@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::app::App;
 use crate::check::Performed;
+use crate::config::BenefitsConfig;
 use crate::estimate;
 use crate::store::{self, Coverage, NewCheck, Relationship, SeenPrescription};
 use crate::summary::{Decision, Summary, money};
@@ -44,16 +45,30 @@ fn date(d: Option<&rx_proto::common::v1::Date>) -> Option<time::Date> {
     time::Date::from_calendar_date(d.year, month, u8::try_from(d.day).ok()?).ok()
 }
 
-/// The coverage the prescription's hint describes, when it names payer and member.
-fn from_hint(clinic: &str, patient_id: Uuid, a: &PrescriptionAccepted, hint: &CoverageHint) -> Option<Coverage> {
-    if hint.payer_id.trim().is_empty() || hint.member_id.trim().is_empty() {
+/// The coverage the prescription's hint describes, when it names a payer and a member. The
+/// document's payer id or name is mapped to the configured payer it means (its id or an alias);
+/// one no configuration knows is kept as written, so the check says `payer_not_configured`.
+fn from_hint(
+    config: &BenefitsConfig,
+    clinic: &str,
+    patient_id: Uuid,
+    a: &PrescriptionAccepted,
+    hint: &CoverageHint,
+) -> Option<Coverage> {
+    let named = |s: &str| !s.trim().is_empty();
+    if !(named(&hint.payer_id) || named(&hint.payer_name)) || !named(&hint.member_id) {
         return None;
     }
+    let payer_id = match config.resolve_payer(&hint.payer_id, &hint.payer_name) {
+        Some(p) => p.payer_id.clone(),
+        None if named(&hint.payer_id) => hint.payer_id.trim().to_owned(),
+        None => hint.payer_name.trim().to_owned(),
+    };
     let name = a.patient_name.clone().unwrap_or_default();
     Some(Coverage {
         clinic_id: clinic.to_owned(),
         patient_id,
-        payer_id: hint.payer_id.trim().to_owned(),
+        payer_id,
         member_id: hint.member_id.trim().to_owned(),
         relationship: if hint.relationship == "dependent" { Relationship::Dependent } else { Relationship::Subscriber },
         patient_family: name.family,
@@ -72,7 +87,7 @@ fn poison(what: &str) -> HandlerError {
 /// Patient cost per session and in total, when the decision allows an estimate.
 fn patient_costs(
     app_fees: &benefits_domain::FeeSchedule,
-    a: &PrescriptionAccepted,
+    seen: &SeenPrescription<'_>,
     summary: &Summary,
 ) -> Option<(rust_decimal::Decimal, rust_decimal::Decimal)> {
     let mut benefits = match summary.decision {
@@ -82,17 +97,84 @@ fn patient_costs(
     if summary.decision == Decision::NotCovered {
         benefits.not_covered = true;
     }
-    let procedures = estimate::session_procedures(&a.procedures, a.minutes_per_session);
-    if procedures.is_empty() || a.sessions == 0 {
+    let procedures = estimate::session_procedures(seen.procedures, seen.minutes_per_session);
+    if procedures.is_empty() || seen.sessions == 0 {
         return None;
     }
-    match estimate::price(app_fees, &procedures, a.sessions, &benefits) {
+    match estimate::price(app_fees, &procedures, seen.sessions, &benefits) {
         Ok(e) => Some((e.first_session()?.patient_pays, e.total.patient_pays)),
         Err(e) => {
-            tracing::warn!(prescription_id = %a.prescription_id, error = %e, "no estimate for the prescription");
+            tracing::warn!(prescription_id = %seen.prescription_id, error = %e, "no estimate for the prescription");
             None
         }
     }
+}
+
+/// Records a check of a prescription and writes its `eligibility.checked.v1` to the outbox,
+/// in the caller's transaction. Used for the first check and for every later recheck.
+pub async fn announce(
+    tx: &mut PgConnection,
+    fees: &benefits_domain::FeeSchedule,
+    seen: &SeenPrescription<'_>,
+    performed: &Performed,
+    recheck_base: std::time::Duration,
+) -> Result<(), store::StoreError> {
+    let now = OffsetDateTime::now_utc();
+    let summary = &performed.summary;
+    let costs = patient_costs(fees, seen, summary);
+    store::insert_check(
+        tx,
+        &NewCheck {
+            id: performed.id,
+            clinic_id: seen.clinic_id,
+            patient_id: seen.patient_id,
+            prescription_id: Some(seen.prescription_id),
+            summary,
+            checked_at: if performed.from_cache { now } else { performed.checked_at },
+            from_cache: performed.from_cache,
+            artifacts: &performed.artifacts,
+        },
+    )
+    .await?;
+    let checked = EligibilityChecked {
+        meta: Some(EventMeta {
+            event_id: Uuid::now_v7().to_string(),
+            clinic_id: seen.clinic_id.to_owned(),
+            occurred_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        }),
+        prescription_id: seen.prescription_id.to_string(),
+        patient_id: seen.patient_id.to_string(),
+        decision: summary.decision.to_event().into(),
+        attention_reason: summary.attention_reason.clone(),
+        visits_remaining: summary.in_network.visits_remaining,
+        estimated_patient_cost_per_session: costs.map(|c| money(c.0)),
+        estimated_patient_cost_total: costs.map(|c| money(c.1)),
+        checked_at: summary.checked_at.clone(),
+        payer_id: summary.payer_id.clone(),
+    };
+    rx_messaging::outbox::enqueue(
+        tx,
+        &NewEvent {
+            routing_key: ELIGIBILITY_CHECKED.into(),
+            clinic_id: seen.clinic_id.to_owned(),
+            payload: checked.encode_to_vec(),
+        },
+    )
+    .await?;
+    // A payer that could not answer is asked again later (see `recheck`); any other outcome
+    // settles the prescription.
+    let retry = crate::recheck::retryable(summary);
+    let first = crate::recheck::delay(recheck_base, 0);
+    store::schedule_recheck(tx, seen.clinic_id, seen.prescription_id, retry.then_some(first)).await?;
+    tracing::info!(
+        prescription_id = %seen.prescription_id,
+        check_id = %performed.id,
+        decision = summary.decision.as_str(),
+        from_cache = performed.from_cache,
+        recheck = retry,
+        "eligibility checked"
+    );
+    Ok(())
 }
 
 impl Handler for PrescriptionAcceptedHandler {
@@ -112,7 +194,8 @@ impl Handler for PrescriptionAcceptedHandler {
         let prescription_id =
             Uuid::parse_str(&a.prescription_id).map_err(|_| poison("prescription_id is not a uuid"))?;
         let patient_id = Uuid::parse_str(&a.patient_id).map_err(|_| poison("patient_id is not a uuid"))?;
-        let hinted = a.coverage.as_ref().and_then(|h| from_hint(&clinic, patient_id, &a, h));
+        let config = &self.app.checker.config;
+        let hinted = a.coverage.as_ref().and_then(|h| from_hint(config, &clinic, patient_id, &a, h));
         let coverage = match &hinted {
             Some(c) => Some(c.clone()),
             None => store::coverage(&self.app.pool, &clinic, patient_id).await?,
@@ -126,8 +209,8 @@ impl Handler for PrescriptionAcceptedHandler {
             None => None,
         };
         let fees = self.app.fees(&clinic).await?;
-        let now = OffsetDateTime::now_utc();
         let performed = performed.unwrap_or_else(|| {
+            let now = OffsetDateTime::now_utc();
             let payer_id = a.coverage.as_ref().map(|h| h.payer_id.clone()).unwrap_or_default();
             let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
             Performed {
@@ -138,66 +221,20 @@ impl Handler for PrescriptionAcceptedHandler {
                 artifacts: Vec::new(),
             }
         });
-        let summary = &performed.summary;
-        let costs = patient_costs(&fees, &a, summary);
 
         if let Some(c) = &hinted {
             store::upsert_coverage(tx, c).await?;
         }
-        store::record_prescription(
-            tx,
-            &SeenPrescription {
-                clinic_id: &clinic,
-                prescription_id,
-                patient_id,
-                procedures: &a.procedures,
-                minutes_per_session: a.minutes_per_session,
-                sessions: a.sessions,
-            },
-        )
-        .await?;
-        store::insert_check(
-            tx,
-            &NewCheck {
-                id: performed.id,
-                clinic_id: &clinic,
-                patient_id,
-                prescription_id: Some(prescription_id),
-                summary,
-                checked_at: if performed.from_cache { now } else { performed.checked_at },
-                from_cache: performed.from_cache,
-                artifacts: &performed.artifacts,
-            },
-        )
-        .await?;
-        let checked = EligibilityChecked {
-            meta: Some(EventMeta {
-                event_id: Uuid::now_v7().to_string(),
-                clinic_id: clinic.clone(),
-                occurred_at: now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            }),
-            prescription_id: a.prescription_id.clone(),
-            patient_id: a.patient_id.clone(),
-            decision: summary.decision.to_event().into(),
-            attention_reason: summary.attention_reason.clone(),
-            visits_remaining: summary.in_network.visits_remaining,
-            estimated_patient_cost_per_session: costs.map(|c| money(c.0)),
-            estimated_patient_cost_total: costs.map(|c| money(c.1)),
-            checked_at: summary.checked_at.clone(),
-            payer_id: summary.payer_id.clone(),
+        let seen = SeenPrescription {
+            clinic_id: &clinic,
+            prescription_id,
+            patient_id,
+            procedures: &a.procedures,
+            minutes_per_session: a.minutes_per_session,
+            sessions: a.sessions,
         };
-        rx_messaging::outbox::enqueue(
-            tx,
-            &NewEvent { routing_key: ELIGIBILITY_CHECKED.into(), clinic_id: clinic, payload: checked.encode_to_vec() },
-        )
-        .await?;
-        tracing::info!(
-            prescription_id = %prescription_id,
-            check_id = %performed.id,
-            decision = summary.decision.as_str(),
-            from_cache = performed.from_cache,
-            "eligibility checked"
-        );
+        store::record_prescription(tx, &seen).await?;
+        announce(tx, &fees, &seen, &performed, self.app.checker.config.recheck_every).await?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod estimate;
 pub mod events;
 pub mod grpc;
+pub mod recheck;
 pub mod store;
 pub mod summary;
 
@@ -64,7 +65,7 @@ pub fn consumer_spec(delivery_limit: u32) -> ConsumerSpec {
     ConsumerSpec { name: "benefits".into(), bindings: vec![events::PRESCRIPTION_ACCEPTED.into()], delivery_limit }
 }
 
-/// Starts benefits' background parts: the consumer of accepted prescriptions.
+/// Starts benefits' background parts: the consumer of accepted prescriptions and the rechecks.
 pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
     let checker = shared_checker().map_err(|e| anyhow::anyhow!("benefits: {e}"))?;
     let app = App::from_checker(workers.pool.clone(), checker);
@@ -76,6 +77,10 @@ pub async fn start_with(
     workers: &mut rx_messaging::Workers<'_>,
     app: App,
 ) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
+    let every = app.checker.config.recheck_every;
+    if !every.is_zero() {
+        workers.set.spawn(recheck::run(app.clone(), every, workers.stop.clone()));
+    }
     workers.spawn_consumer(
         "benefits",
         consumer_spec(workers.delivery_limit),

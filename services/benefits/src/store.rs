@@ -305,6 +305,89 @@ pub async fn record_prescription(conn: &mut PgConnection, p: &SeenPrescription<'
 }
 
 /// The clinic's own per-unit fees (override the configured ones).
+/// Sets when a prescription's check is tried again (`None`: settled, no more rechecks).
+pub async fn schedule_recheck(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    prescription_id: Uuid,
+    after: Option<std::time::Duration>,
+) -> Result<(), StoreError> {
+    let seconds = after.map(|d| d.as_secs_f64());
+    sqlx::query(
+        "UPDATE prescriptions_seen
+         SET recheck_at = now() + make_interval(secs => $3),
+             recheck_attempts = CASE WHEN $3 IS NULL THEN recheck_attempts ELSE recheck_attempts + 1 END
+         WHERE clinic_id = $1 AND prescription_id = $2",
+    )
+    .bind(clinic_id)
+    .bind(prescription_id)
+    .bind(seconds)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A prescription due for a recheck, as claimed by one replica.
+#[derive(Debug, Clone)]
+pub struct DueRecheck {
+    pub clinic_id: String,
+    pub prescription_id: Uuid,
+    pub patient_id: Uuid,
+    pub procedures: Vec<String>,
+    pub minutes_per_session: u32,
+    pub sessions: u32,
+    pub attempts: u32,
+}
+
+impl DueRecheck {
+    pub fn seen(&self) -> SeenPrescription<'_> {
+        SeenPrescription {
+            clinic_id: &self.clinic_id,
+            prescription_id: self.prescription_id,
+            patient_id: self.patient_id,
+            procedures: &self.procedures,
+            minutes_per_session: self.minutes_per_session,
+            sessions: self.sessions,
+        }
+    }
+}
+
+/// Claims up to `limit` prescriptions whose recheck is due: their next attempt moves `lease`
+/// ahead, so competing replicas skip them and a replica that dies mid-way leaves them to be
+/// tried again once the lease runs out.
+pub async fn claim_due_rechecks(
+    pool: &PgPool,
+    limit: i64,
+    lease: std::time::Duration,
+) -> Result<Vec<DueRecheck>, StoreError> {
+    let rows = sqlx::query(
+        "UPDATE prescriptions_seen p SET recheck_at = now() + make_interval(secs => $2)
+         FROM (SELECT clinic_id, prescription_id FROM prescriptions_seen
+               WHERE recheck_at <= now() ORDER BY recheck_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+         WHERE p.clinic_id = due.clinic_id AND p.prescription_id = due.prescription_id
+         RETURNING p.clinic_id, p.prescription_id, p.patient_id, p.procedures, p.minutes_per_session, p.sessions,
+                   p.recheck_attempts",
+    )
+    .bind(limit)
+    .bind(lease.as_secs_f64())
+    .fetch_all(pool)
+    .await?;
+    let number = |v: i32| u32::try_from(v).unwrap_or_default();
+    rows.iter()
+        .map(|r| {
+            Ok(DueRecheck {
+                clinic_id: r.try_get("clinic_id")?,
+                prescription_id: r.try_get("prescription_id")?,
+                patient_id: r.try_get("patient_id")?,
+                procedures: r.try_get("procedures")?,
+                minutes_per_session: number(r.try_get("minutes_per_session")?),
+                sessions: number(r.try_get("sessions")?),
+                attempts: number(r.try_get("recheck_attempts")?),
+            })
+        })
+        .collect()
+}
+
 pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
     let rows = sqlx::query("SELECT procedure_code, per_unit::text AS fee FROM fee_schedules WHERE clinic_id = $1")
         .bind(clinic_id)

@@ -159,7 +159,16 @@ impl App {
         };
         doc.format = reader::format_name(read.format);
         doc.media_type = reader::media_type(read.format);
-        let canonical = Canonical::from_prescription(&read.prescription);
+        let mut canonical = Canonical::from_prescription(&read.prescription);
+        {
+            // A document that only points at a patient the clinic already knows (a FHIR
+            // ServiceRequest whose subject was sent before) is completed from the registry.
+            let mut conn = self.pool.acquire().await?;
+            let references = canonical.values(crate::canonical::REFERENCES).to_vec();
+            if let Some(known) = store::known_patient(&mut conn, &s.clinic_id, &references).await? {
+                canonical.complete_patient(&known);
+            }
+        }
         let verdict = self.verdict(&canonical);
 
         let mut tx = self.pool.begin().await?;

@@ -4,7 +4,8 @@
 //! converts back into the domain model so a corrected prescription can be validated again.
 
 use intake_domain::{
-    Diagnosis, Frequency, Prescription, Sex, Source, SourceKind, Sourced, find_body_sites, parse_fhir_date,
+    Diagnosis, Frequency, PostalAddress, Prescription, Sex, Source, SourceKind, Sourced, find_body_sites,
+    parse_fhir_date,
 };
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -17,6 +18,12 @@ pub const SEX: &str = "patient.sex";
 pub const MEMBER_ID: &str = "patient.member_id";
 pub const PAYER_NAME: &str = "patient.payer_name";
 pub const PAYER_ID: &str = "patient.payer_id";
+pub const REFERENCES: &str = "patient.references";
+pub const ADDRESS_LINE1: &str = "patient.address.line1";
+pub const ADDRESS_LINE2: &str = "patient.address.line2";
+pub const ADDRESS_CITY: &str = "patient.address.city";
+pub const ADDRESS_STATE: &str = "patient.address.state";
+pub const ADDRESS_POSTAL_CODE: &str = "patient.address.postal_code";
 pub const NPI: &str = "prescriber.npi";
 pub const PRESCRIBER_NAME: &str = "prescriber.name";
 pub const DIAGNOSES: &str = "diagnoses";
@@ -39,6 +46,12 @@ pub const NAMES: &[&str] = &[
     MEMBER_ID,
     PAYER_NAME,
     PAYER_ID,
+    REFERENCES,
+    ADDRESS_LINE1,
+    ADDRESS_LINE2,
+    ADDRESS_CITY,
+    ADDRESS_STATE,
+    ADDRESS_POSTAL_CODE,
     NPI,
     PRESCRIBER_NAME,
     DIAGNOSES,
@@ -67,6 +80,17 @@ pub struct Field {
 pub struct Canonical {
     pub kind: String,
     pub fields: Vec<Field>,
+}
+
+/// A patient the clinic's registry knows by one of the document's references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownPatient {
+    pub id: uuid::Uuid,
+    pub reference: String,
+    pub family: String,
+    pub given: String,
+    pub birth_date: Date,
+    pub member_id: String,
 }
 
 /// Why a field value cannot be used (a reviewer's correction that does not parse).
@@ -146,6 +170,16 @@ impl Canonical {
         b.one(MEMBER_ID, p.member_id.as_ref(), Clone::clone);
         b.one(PAYER_NAME, p.payer_name.as_ref(), Clone::clone);
         b.one(PAYER_ID, p.payer_id.as_ref(), Clone::clone);
+        b.many(REFERENCES, &p.references, Clone::clone);
+        if let Some(a) = &p.address {
+            b.one(ADDRESS_LINE1, Some(a), |a: &PostalAddress| a.line1.clone());
+            if !a.value.line2.is_empty() {
+                b.one(ADDRESS_LINE2, Some(a), |a: &PostalAddress| a.line2.clone());
+            }
+            b.one(ADDRESS_CITY, Some(a), |a: &PostalAddress| a.city.clone());
+            b.one(ADDRESS_STATE, Some(a), |a: &PostalAddress| a.state.clone());
+            b.one(ADDRESS_POSTAL_CODE, Some(a), |a: &PostalAddress| a.postal_code.clone());
+        }
         b.one(NPI, rx.prescriber.npi.as_ref(), Clone::clone);
         b.one(PRESCRIBER_NAME, rx.prescriber.name.as_ref(), Clone::clone);
         b.many(DIAGNOSES, &rx.diagnoses, Diagnosis::dotted);
@@ -190,6 +224,42 @@ impl Canonical {
     /// A date field, when present and a valid `YYYY-MM-DD`.
     pub fn date(&self, name: &str) -> Option<Date> {
         self.first(name).and_then(parse_fhir_date)
+    }
+
+    /// Fills the patient fields this document lacks (or gives only uncertainly, such as a name
+    /// from a reference's display text) from the clinic's registry entry for the patient it
+    /// refers to; the values say where they came from.
+    pub fn complete_patient(&mut self, known: &KnownPatient) {
+        let from = format!("registry, as {}", known.reference);
+        let mut fill = |name: &str, value: Option<String>| {
+            let certain = self.field(name).is_some_and(|f| f.confidence >= 1.0);
+            if let Some(v) = value.filter(|v| !v.trim().is_empty() && !certain) {
+                self.fields.retain(|f| f.name != name);
+                self.fields.push(Field {
+                    name: name.to_owned(),
+                    values: vec![v],
+                    confidence: 1.0,
+                    source: from.clone(),
+                });
+            }
+        };
+        fill(FAMILY, Some(known.family.clone()));
+        fill(GIVEN, Some(known.given.clone()));
+        fill(BIRTH_DATE, Some(iso(known.birth_date)));
+        fill(MEMBER_ID, Some(known.member_id.clone()));
+        self.fields.sort_by_key(|f| NAMES.iter().position(|n| *n == f.name));
+    }
+
+    /// The patient's postal address, when its fields make a complete one.
+    pub fn address(&self) -> Option<PostalAddress> {
+        let part = |name| self.first(name).unwrap_or_default();
+        PostalAddress::new(
+            part(ADDRESS_LINE1),
+            part(ADDRESS_LINE2),
+            part(ADDRESS_CITY),
+            part(ADDRESS_STATE),
+            part(ADDRESS_POSTAL_CODE),
+        )
     }
 
     /// Replaces (or, with no values, removes) a field as a reviewer corrected it; the value is
@@ -259,6 +329,18 @@ impl Canonical {
         rx.patient.member_id = text(MEMBER_ID);
         rx.patient.payer_name = text(PAYER_NAME);
         rx.patient.payer_id = text(PAYER_ID);
+        if let Some((src, c)) = sourced(REFERENCES) {
+            for v in self.values(REFERENCES) {
+                rx.patient.references.push(Sourced::with_confidence(v.clone(), src.clone(), c));
+            }
+        }
+        rx.patient.address = self.address().and_then(|a| {
+            let (src, c) = [ADDRESS_LINE1, ADDRESS_CITY, ADDRESS_STATE, ADDRESS_POSTAL_CODE]
+                .into_iter()
+                .filter_map(sourced)
+                .min_by(|a, b| a.1.total_cmp(&b.1))?;
+            Some(Sourced::with_confidence(a, src, c))
+        });
         rx.prescriber.npi = text(NPI);
         rx.prescriber.name = text(PRESCRIBER_NAME);
         if let Some((src, c)) = sourced(DIAGNOSES) {
@@ -298,7 +380,7 @@ impl Canonical {
 /// Checks corrected values have the shape their field needs.
 fn check_values(name: &str, values: &[String]) -> Result<(), FieldError> {
     let err = |reason| Err(FieldError { field: name.to_owned(), reason });
-    let single = !matches!(name, DIAGNOSES | PROCEDURES | BODY_SITES);
+    let single = !matches!(name, DIAGNOSES | PROCEDURES | BODY_SITES | REFERENCES);
     if single && values.len() > 1 {
         return err("takes one value");
     }
@@ -314,6 +396,12 @@ fn check_values(name: &str, values: &[String]) -> Result<(), FieldError> {
                 return err("must be a whole number");
             }
             BODY_SITES if find_body_sites(v).is_empty() => return err("names no known body site"),
+            ADDRESS_STATE if v.trim().len() != 2 || !v.trim().chars().all(|c| c.is_ascii_alphabetic()) => {
+                return err("must be a two-letter state code");
+            }
+            ADDRESS_POSTAL_CODE if PostalAddress::new("x", "", "x", "XX", v).is_none() => {
+                return err("must be a ZIP code of 5 or 9 digits");
+            }
             SEX if !matches!(v.as_str(), "female" | "male" | "other" | "unknown") => {
                 return err("must be female, male, other or unknown");
             }

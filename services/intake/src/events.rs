@@ -6,7 +6,7 @@ use prost::Message;
 use rx_messaging::NewEvent;
 use rx_proto::common::v1::{BodySite, Date as ProtoDate, PersonName};
 use rx_proto::events::v1::{
-    CoverageHint, EventMeta, PrescriptionAccepted, PrescriptionNeedsReview, PrescriptionRejected,
+    CoverageHint, EventMeta, PostalAddress, PrescriptionAccepted, PrescriptionNeedsReview, PrescriptionRejected,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -96,7 +96,13 @@ pub fn accepted(record: &Record) -> NewEvent {
         body_sites: body_sites(cn),
         valid_from: record.valid_from.map(proto_date),
         valid_until: record.valid_until.map(proto_date),
-        patient_address: None,
+        patient_address: cn.address().map(|a| PostalAddress {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            state: a.state,
+            postal_code: a.postal_code,
+        }),
         patient_sex: match cn.first(c::SEX) {
             Some("female") => "F".into(),
             Some("male") => "M".into(),

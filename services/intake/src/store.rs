@@ -6,7 +6,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::canonical::{BIRTH_DATE, Canonical, FAMILY, GIVEN, MEMBER_ID};
+use crate::canonical::{BIRTH_DATE, Canonical, FAMILY, GIVEN, KnownPatient, MEMBER_ID, REFERENCES};
 use crate::error::ServiceError;
 use crate::reader::PageText;
 
@@ -174,7 +174,8 @@ pub async fn insert_pages(
 }
 
 /// Finds or creates the clinic's patient with the prescription's name, birth date and member
-/// id; `None` when the prescription lacks name or birth date.
+/// id, and remembers the sender's references to them; `None` when the prescription lacks name
+/// or birth date.
 pub async fn match_patient(
     conn: &mut PgConnection,
     clinic_id: &str,
@@ -204,7 +205,61 @@ pub async fn match_patient(
     .bind(key(given))
     .fetch_one(&mut *conn)
     .await?;
+    remember_references(conn, clinic_id, id, canonical.values(REFERENCES)).await?;
     Ok(Some(id))
+}
+
+/// The clinic's patient one of `references` names, if any (the most recently confirmed).
+pub async fn known_patient(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    references: &[String],
+) -> Result<Option<KnownPatient>, ServiceError> {
+    if references.is_empty() {
+        return Ok(None);
+    }
+    let row = sqlx::query(
+        "SELECT p.id, r.reference, p.family, p.given, p.birth_date, p.member_id
+         FROM patient_references r JOIN patients p ON p.id = r.patient_id AND p.clinic_id = r.clinic_id
+         WHERE r.clinic_id = $1 AND r.reference = ANY($2)
+         ORDER BY r.updated_at DESC LIMIT 1",
+    )
+    .bind(clinic_id)
+    .bind(references)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(KnownPatient {
+        id: row.try_get("id")?,
+        reference: row.try_get("reference")?,
+        family: row.try_get("family")?,
+        given: row.try_get("given")?,
+        birth_date: row.try_get("birth_date")?,
+        member_id: row.try_get("member_id")?,
+    }))
+}
+
+/// Records that the sender names `patient_id` by each of `references` (the latest wins).
+pub async fn remember_references(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    patient_id: Uuid,
+    references: &[String],
+) -> Result<(), ServiceError> {
+    if references.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO patient_references (clinic_id, reference, patient_id)
+         SELECT $1, r, $3 FROM unnest($2::text[]) AS r
+         ON CONFLICT (clinic_id, reference) DO UPDATE SET patient_id = EXCLUDED.patient_id, updated_at = now()",
+    )
+    .bind(clinic_id)
+    .bind(references)
+    .bind(patient_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Inserts a new prescription with its fields and first history entry.

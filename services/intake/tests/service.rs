@@ -101,6 +101,11 @@ async fn grpc_submission_is_idempotent_and_announced_once_with_every_field() {
     assert_eq!((from.year, from.month, from.day), (2026, 1, 5));
     assert!(e.valid_until.is_some());
     assert_eq!(e.patient_sex, "F");
+    let address = e.patient_address.as_ref().expect("PID-11 gives the patient's address");
+    assert_eq!(
+        (address.line1.as_str(), address.city.as_str(), address.state.as_str(), address.postal_code.as_str()),
+        ("1 SAMPLE ROAD", "SPRINGFIELD", "IL", "62702")
+    );
 
     // the patient's list holds it; documents table has exactly one readable copy
     let list = intake
@@ -121,6 +126,46 @@ async fn grpc_submission_is_idempotent_and_announced_once_with_every_field() {
     // no clinic at all
     let anon = tonic::Request::new(GetPrescriptionRequest { prescription_id: rx.id.clone() });
     assert_eq!(intake.get_prescription(anon).await.unwrap_err().code(), Code::Unauthenticated);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_request_pointing_at_a_known_patient_is_completed_from_the_registry() {
+    let h = harness().await;
+    let mut intake = intake_client(&h).await;
+    let submit = |content: Vec<u8>| SubmitDocumentRequest {
+        content,
+        format: DocumentFormat::Unspecified.into(),
+        idempotency_key: String::new(),
+        source_label: "fhir feed".into(),
+    };
+    let lone = fixture("synthetic/fhir_servicerequest_massage_prescription.json");
+
+    // Before the patient is known, the lone ServiceRequest lacks the birth date.
+    let first =
+        intake.submit_document(req(submit(lone.clone()), None)).await.unwrap().into_inner().prescription.unwrap();
+    assert_eq!(first.status(), PrescriptionStatus::NeedsReview);
+    assert_eq!(first.review_reasons, ["patient date of birth missing"]);
+
+    // The bundle carries Patient/synthetic-patient-1 with its birth date ...
+    let bundle = intake.submit_document(req(submit(bundle()), None)).await.unwrap().into_inner().prescription.unwrap();
+    assert_eq!(bundle.status(), PrescriptionStatus::Accepted, "{:?}", bundle.review_reasons);
+    // ... so a later ServiceRequest for the same patient, sent alone, is complete.
+    let later = String::from_utf8(lone.clone()).unwrap().replace("FAX-20260105-0001", "FAX-20260105-0002");
+    let rx =
+        intake.submit_document(req(submit(later.into_bytes()), None)).await.unwrap().into_inner().prescription.unwrap();
+    assert_eq!(rx.status(), PrescriptionStatus::Accepted, "{:?}", rx.review_reasons);
+    assert_eq!(rx.patient_id, bundle.patient_id, "the registry's patient");
+    let dob = rx.patient_birth_date.as_ref().unwrap();
+    assert_eq!((dob.year, dob.month, dob.day), (1980, 1, 1));
+    let field = rx.fields.iter().find(|f| f.name == "patient.birth_date").unwrap();
+    assert!(field.source.contains("registry") && field.source.contains("Patient/synthetic-patient-1"), "{field:?}");
+
+    // The registry is the clinic's own: another clinic's copy of the same request still waits.
+    let mut other_clinic = tonic::Request::new(submit(lone));
+    other_clinic.metadata_mut().insert("x-clinic-id", "clinic-registry-other".parse().unwrap());
+    let other = intake.submit_document(other_clinic).await.unwrap().into_inner().prescription.unwrap();
+    assert_eq!(other.status(), PrescriptionStatus::NeedsReview);
+    assert_eq!(other.review_reasons, ["patient date of birth missing"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,9 +254,9 @@ async fn review_corrects_approves_and_rejects_with_events() {
     assert_eq!((last.status(), last.by.as_str()), (PrescriptionStatus::Accepted, "rev-1"));
     assert_eq!(approved.history.len(), 2);
 
-    // a second document needing review is rejected
-    let mut other = sr.clone();
-    other.extend_from_slice(b"\n");
+    // a second document needing review (another patient, not in the registry) is rejected
+    let other =
+        String::from_utf8(sr.clone()).unwrap().replace("synthetic-patient-1", "synthetic-patient-2").into_bytes();
     let second = intake
         .submit_document(req(SubmitDocumentRequest { content: other, ..Default::default() }, None))
         .await
@@ -320,8 +365,11 @@ async fn fhir_rest_creates_idempotently_and_answers_operation_outcomes() {
     let (status, _, _) =
         post(h.fhir, sr_path, &[("content-type", "text/plain"), ("x-clinic-id", CLINIC)], bundle()).await;
     assert_eq!(status, 415);
-    let (status, _, body) =
-        post(h.fhir, sr_path, &json, fixture("synthetic/fhir_servicerequest_massage_prescription.json")).await;
+    // a ServiceRequest for a patient this clinic has not been sent yet: created, in review
+    let unknown = String::from_utf8(fixture("synthetic/fhir_servicerequest_massage_prescription.json"))
+        .unwrap()
+        .replace("Patient/synthetic-patient-1", "Patient/not-sent-yet");
+    let (status, _, body) = post(h.fhir, sr_path, &json, unknown.into_bytes()).await;
     assert_eq!(status, 201);
     assert_eq!(body["issue"][1]["severity"], "warning", "review reasons come as warnings: {body}");
 

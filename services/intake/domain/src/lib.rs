@@ -30,7 +30,8 @@ pub use fax::{FaxLine, FaxText};
 pub use fhir::map_service_request;
 pub use hl7::map_message;
 pub use model::{
-    Diagnosis, Frequency, Patient, Prescriber, Prescription, Provenance, Sex, Source, SourceKind, Sourced,
+    Diagnosis, Frequency, Patient, PostalAddress, Prescriber, Prescription, Provenance, Sex, Source, SourceKind,
+    Sourced,
 };
 pub use phrases::{Phrases, scan as scan_phrases};
 pub use report::{IntakeReport, ReportFrequency, ReportPatient, ReportPrescriber, ReportStatus};

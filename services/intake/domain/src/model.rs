@@ -96,6 +96,55 @@ pub struct Patient {
     pub member_id: Option<Sourced<String>>,
     pub payer_name: Option<Sourced<String>>,
     pub payer_id: Option<Sourced<String>>,
+    /// Home address: a claim's patient or subscriber loop (837P 2010BA/2010CA) requires it.
+    pub address: Option<Sourced<PostalAddress>>,
+    /// How the sending system names the patient (`Patient/<id>`, `<system>|<MRN>`): a later
+    /// document that only points at the patient is completed from the clinic's registry.
+    pub references: Vec<Sourced<String>>,
+}
+
+impl Patient {
+    /// Adds a reference unless it is blank or already there.
+    pub fn add_reference(&mut self, reference: String, source: Source) {
+        let reference = reference.trim().to_owned();
+        if !reference.is_empty() && !self.references.iter().any(|r| r.value == reference) {
+            self.references.push(Sourced::exact(reference, source));
+        }
+    }
+}
+
+/// A US postal address as the claim needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PostalAddress {
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    /// Two-letter state code, upper case.
+    pub state: String,
+    /// Five or nine digits, no dash.
+    pub postal_code: String,
+}
+
+impl PostalAddress {
+    /// An address from its parts, normalised (trimmed, state upper case, ZIP digits only);
+    /// `None` unless it has a first line, a city, a two-letter state and a 5 or 9 digit ZIP.
+    pub fn new(line1: &str, line2: &str, city: &str, state: &str, postal_code: &str) -> Option<Self> {
+        let zip: String = postal_code.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+        let state = state.trim().to_ascii_uppercase();
+        let complete = !line1.trim().is_empty()
+            && !city.trim().is_empty()
+            && state.len() == 2
+            && state.chars().all(|c| c.is_ascii_alphabetic())
+            && matches!(zip.len(), 5 | 9)
+            && zip.chars().all(|c| c.is_ascii_digit());
+        complete.then(|| Self {
+            line1: line1.trim().to_owned(),
+            line2: line2.trim().to_owned(),
+            city: city.trim().to_owned(),
+            state,
+            postal_code: zip,
+        })
+    }
 }
 
 /// The prescribing clinician.

@@ -98,6 +98,40 @@ impl HumanName {
     }
 }
 
+/// A postal address (`home`, `work`, ...; `type` postal, physical or both).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Address {
+    #[serde(rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub line: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+impl Address {
+    /// The address to mail a patient at: `home`, then one without a `use` of `old`/`temp`/
+    /// `billing`, then the first; physical-only addresses come last.
+    pub fn preferred(addresses: &[Address]) -> Option<(usize, &Address)> {
+        let mailable = |a: &&Address| a.type_.as_deref() != Some("physical");
+        let current = |a: &&Address| !matches!(a.use_.as_deref(), Some("old" | "temp" | "billing"));
+        let indexed = || addresses.iter().enumerate();
+        indexed()
+            .find(|(_, a)| a.use_.as_deref() == Some("home") && mailable(a))
+            .or_else(|| indexed().find(|(_, a)| current(a) && mailable(a)))
+            .or_else(|| indexed().next())
+    }
+}
+
 /// A time range; either end may be open. Dates stay as written (`2026`, `2026-01`, full
 /// dates or date-times): precision matters and is the caller's to interpret.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

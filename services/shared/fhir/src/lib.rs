@@ -13,7 +13,8 @@ mod resource_types;
 pub mod resources;
 
 pub use datatypes::{
-    Annotation, CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference, Timing, TimingRepeat,
+    Address, Annotation, CodeableConcept, Coding, HumanName, Identifier, Meta, Period, Quantity, Reference, Timing,
+    TimingRepeat,
 };
 pub use error::FhirError;
 pub use guard::Limits;

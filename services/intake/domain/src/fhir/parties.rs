@@ -1,11 +1,11 @@
 //! Patient (subject), insurance (insurance → Coverage → payor) and prescriber (requester →
 //! Practitioner / PractitionerRole, or the requester's own NPI identifier).
 
-use rx_fhir::{HumanName, Identifier, NPI_SYSTEM, Practitioner, Reference, Resource, ServiceRequest};
+use rx_fhir::{Address, HumanName, Identifier, NPI_SYSTEM, Practitioner, Reference, Resource, ServiceRequest};
 
 use super::Ctx;
 use crate::dates::parse_fhir_date;
-use crate::model::{Prescription, Sex, Source, Sourced};
+use crate::model::{PostalAddress, Prescription, Sex, Source, Sourced};
 
 /// Confidence of a name split out of a reference's display text.
 const DISPLAY_NAME: f32 = 0.7;
@@ -18,6 +18,14 @@ fn json(path: String) -> Source {
 /// subject's display text gives the name (less certain).
 pub fn patient(sr: &ServiceRequest, ctx: &Ctx<'_>, rx: &mut Prescription) {
     let Some(subject) = &sr.subject else { return };
+    // A relative literal reference names the patient in the sender's server; `urn:uuid:` and
+    // `#contained` ones only live inside this document.
+    if let Some(r) = subject.reference.as_deref().filter(|r| r.starts_with("Patient/") && !r.contains("/_history")) {
+        rx.patient.add_reference(r.to_owned(), ctx.at("subject.reference"));
+    }
+    if let Some(key) = subject.identifier.as_ref().and_then(identifier_key) {
+        rx.patient.add_reference(key, ctx.at("subject.identifier"));
+    }
     let resolved = ctx.resolver.resolve(subject);
     let Some((patient, path)) = resolved.and_then(|r| r.resource.as_patient().map(|p| (p, r.path(&ctx.base)))) else {
         if let Some((given, family)) = subject.display.as_deref().and_then(split_display) {
@@ -44,6 +52,14 @@ pub fn patient(sr: &ServiceRequest, ctx: &Ctx<'_>, rx: &mut Prescription) {
                 Some(Sourced::with_confidence(family, json(format!("{path}.name[{i}].text")), DISPLAY_NAME));
         }
     }
+    if let Some(id) = patient.id.as_deref().filter(|id| !id.trim().is_empty()) {
+        rx.patient.add_reference(format!("Patient/{}", id.trim()), json(format!("{path}.id")));
+    }
+    for (i, identifier) in patient.identifier.iter().enumerate() {
+        if let Some(key) = identifier_key(identifier) {
+            rx.patient.add_reference(key, json(format!("{path}.identifier[{i}]")));
+        }
+    }
     if let Some(dob) = patient.birth_date.as_deref().and_then(parse_fhir_date) {
         rx.patient.birth_date = Some(Sourced::exact(dob, json(format!("{path}.birthDate"))));
     }
@@ -57,6 +73,21 @@ pub fn patient(sr: &ServiceRequest, ctx: &Ctx<'_>, rx: &mut Prescription) {
     if let Some(sex) = sex {
         rx.patient.sex = Some(Sourced::exact(sex, json(format!("{path}.gender"))));
     }
+    if let Some((i, a)) = Address::preferred(&patient.address) {
+        let line = |n: usize| a.line.get(n).map_or("", String::as_str);
+        let text = |v: &Option<String>| v.as_deref().unwrap_or_default().to_owned();
+        let address = PostalAddress::new(line(0), line(1), &text(&a.city), &text(&a.state), &text(&a.postal_code));
+        if let Some(address) = address {
+            rx.patient.address = Some(Sourced::exact(address, json(format!("{path}.address[{i}]"))));
+        }
+    }
+}
+
+/// `system|value` of an identifier that has both.
+fn identifier_key(identifier: &Identifier) -> Option<String> {
+    let system = identifier.system.as_deref()?.trim();
+    let value = identifier.value.as_deref()?.trim();
+    (!system.is_empty() && !value.is_empty()).then(|| format!("{system}|{value}"))
 }
 
 /// "Given [Middle] Family" or "Family, Given".

@@ -41,3 +41,23 @@ fn not_a_prescription() {
     );
     assert_eq!(from_fhir_json(b"  "), Err(IntakeError::Empty));
 }
+
+#[test]
+fn the_subject_reference_identifiers_and_home_address_are_kept() {
+    let p = from_fhir_json(
+        br#"{"resourceType":"Bundle","type":"collection","entry":[
+          {"fullUrl":"http://ehr.example/fhir/ServiceRequest/1","resource":{"resourceType":"ServiceRequest",
+            "status":"active","intent":"order","subject":{"reference":"Patient/p7"}}},
+          {"fullUrl":"http://ehr.example/fhir/Patient/p7","resource":{"resourceType":"Patient","id":"p7",
+            "identifier":[{"system":"urn:example:mrn","value":"M-7"},{"value":"no-system"}],
+            "name":[{"family":"Doe","given":["Jane"]}],"birthDate":"1980-01-01",
+            "address":[{"use":"old","line":["1 Old Rd"],"city":"Oldtown","state":"IL","postalCode":"60000"},
+                       {"use":"home","line":["12 Elm St"],"city":"Springfield","state":"IL","postalCode":"62702"}]}}]}"#,
+    )
+    .unwrap();
+    let refs: Vec<&str> = p.patient.references.iter().map(|r| r.value.as_str()).collect();
+    assert_eq!(refs, ["Patient/p7", "urn:example:mrn|M-7"]);
+    let a = p.patient.address.unwrap();
+    assert_eq!((a.value.line1.as_str(), a.value.city.as_str()), ("12 Elm St", "Springfield"));
+    assert!(a.provenance.source.to_string().ends_with("address[1]"), "{}", a.provenance.source);
+}

@@ -4,7 +4,7 @@ use rx_hl7v2::{Field, Message, Segment};
 
 use super::at;
 use crate::dates::parse_hl7_ts;
-use crate::model::{Prescription, Sex, Sourced};
+use crate::model::{PostalAddress, Prescription, Sex, Sourced};
 
 /// Confidence of a ten-digit provider id not marked as an NPI.
 const UNMARKED_NPI: f32 = 0.8;
@@ -24,6 +24,13 @@ pub fn patient(msg: &Message<'_>, rx: &mut Prescription) {
     if !given.trim().is_empty() {
         rx.patient.given = Some(Sourced::exact(given.trim().to_owned(), at(&pid, 5, Some(2))));
     }
+    // PID-3: the sender's patient ids (CX: id ^^^ assigning authority), as `authority|id`.
+    for cx in pid.field(3).repetitions() {
+        let (id, authority) = (cx.component(1).text(), cx.component(4).subcomponent(1));
+        if !id.trim().is_empty() && !authority.trim().is_empty() {
+            rx.patient.add_reference(format!("{}|{}", authority.trim(), id.trim()), at(&pid, 3, Some(1)));
+        }
+    }
     if let Some(dob) = parse_hl7_ts(pid.field(7).component(1).raw()) {
         rx.patient.birth_date = Some(Sourced::exact(dob, at(&pid, 7, None)));
     }
@@ -36,6 +43,12 @@ pub fn patient(msg: &Message<'_>, rx: &mut Prescription) {
     };
     if let Some(sex) = sex {
         rx.patient.sex = Some(Sourced::exact(sex, at(&pid, 8, None)));
+    }
+    // PID-11 (XAD): street, other designation, city, state, ZIP; the first repetition.
+    let xad = pid.field(11);
+    let part = |n: usize| xad.component(n).text();
+    if let Some(address) = PostalAddress::new(&part(1), &part(2), &part(3), &part(4), &part(5)) {
+        rx.patient.address = Some(Sourced::exact(address, at(&pid, 11, None)));
     }
 }
 

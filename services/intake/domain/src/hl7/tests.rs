@@ -99,3 +99,20 @@ fn unreadable_messages_map_to_hl7_naks() {
     assert_eq!(location.map(|l| (l.segment_id, l.field)), Some(("MSH".to_owned(), Some(9))));
     assert_eq!(nak(b"MSH|^~\\&|A|B|C|D|1||ORM^O01|1|P|2.3\rPID|1\r").1, ErrorCode::SegmentSequenceError);
 }
+
+#[test]
+fn patient_ids_and_home_address_come_from_pid() {
+    let p = rx(
+        "PID|1||MRN7^^^CLIN^MR~X9^^^^SS||DOE^JANE||19800101|F|||12 Elm St^Apt 3^Springfield^il^62702-1234\rORC|NW\rOBR|1|||97124\r",
+    );
+    let refs: Vec<&str> = p.patient.references.iter().map(|r| r.value.as_str()).collect();
+    assert_eq!(refs, ["CLIN|MRN7"], "an id without an assigning authority names nobody reliably");
+    let a = p.patient.address.unwrap().value;
+    assert_eq!(
+        (a.line1.as_str(), a.line2.as_str(), a.city.as_str(), a.state.as_str(), a.postal_code.as_str()),
+        ("12 Elm St", "Apt 3", "Springfield", "IL", "627021234")
+    );
+    // An address without a ZIP is not one a claim can carry.
+    let p = rx("PID|1||M1||DOE^JANE||19800101|F|||12 Elm St^^Springfield^IL\rORC|NW\rOBR|1|||97124\r");
+    assert!(p.patient.address.is_none());
+}

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CodeableConcept, HumanName, Identifier, Period, Reference};
+use crate::{Address, CodeableConcept, HumanName, Identifier, Period, Reference};
 
 /// The person treated.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -21,6 +21,8 @@ pub struct Patient {
     pub gender: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub address: Vec<Address>,
 }
 
 /// A clinician, e.g. the prescribing physician.

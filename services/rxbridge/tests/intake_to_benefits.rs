@@ -107,7 +107,10 @@ async fn observe(namespace: &str) -> (lapin::Connection, mpsc::UnboundedReceiver
 }
 
 /// The next eligibility event for `prescription_id` (others are dropped).
-async fn next_for(events: &mut mpsc::UnboundedReceiver<EligibilityChecked>, prescription_id: &str) -> EligibilityChecked {
+async fn next_for(
+    events: &mut mpsc::UnboundedReceiver<EligibilityChecked>,
+    prescription_id: &str,
+) -> EligibilityChecked {
     tokio::time::timeout(WAIT, async {
         loop {
             let e = events.recv().await.expect("observer running");

@@ -23,23 +23,31 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, Submission};
 use crate::error::ServiceError;
 use crate::reader::Requested;
+use rx_platform::auth::{AuthError, Authenticator};
 
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 5 << 20;
 const FHIR_JSON: &str = "application/fhir+json";
 
+/// What the handlers share: the service and the verifier of callers.
+#[derive(Debug, Clone)]
+pub struct Fhir {
+    pub app: App,
+    pub auth: Authenticator,
+}
+
 /// The FHIR REST routes.
-pub fn router(app: App) -> Router {
+pub fn router(app: App, auth: Authenticator) -> Router {
     Router::new()
         .route("/fhir/r4/ServiceRequest", post(service_request))
         .route("/fhir/r4/Bundle", post(bundle))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(app)
+        .with_state(Fhir { app, auth })
 }
 
 /// Serves the routes on `listener` until `stop`.
-pub async fn serve(listener: TcpListener, app: App, stop: CancellationToken) {
-    if let Err(e) = axum::serve(listener, router(app)).with_graceful_shutdown(stop.cancelled_owned()).await {
+pub async fn serve(listener: TcpListener, app: App, auth: Authenticator, stop: CancellationToken) {
+    if let Err(e) = axum::serve(listener, router(app, auth)).with_graceful_shutdown(stop.cancelled_owned()).await {
         tracing::error!(error = %e, "fhir listener failed");
     }
 }
@@ -61,22 +69,32 @@ fn refuse(status: StatusCode, code: IssueType, text: impl Into<String>) -> Respo
     outcome(status, &OperationOutcome::new().error(code, text))
 }
 
-async fn service_request(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    create(app, headers, body, "ServiceRequest").await
+async fn service_request(State(fhir): State<Fhir>, headers: HeaderMap, body: Bytes) -> Response {
+    create(fhir, headers, body, "ServiceRequest").await
 }
 
-async fn bundle(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    create(app, headers, body, "Bundle").await
+async fn bundle(State(fhir): State<Fhir>, headers: HeaderMap, body: Bytes) -> Response {
+    create(fhir, headers, body, "Bundle").await
 }
 
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-async fn create(app: App, headers: HeaderMap, body: Bytes, endpoint: &'static str) -> Response {
-    let Some(clinic_id) = header_text(&headers, "x-clinic-id").filter(|c| c.len() <= 64) else {
-        return refuse(StatusCode::UNAUTHORIZED, IssueType::Login, "missing clinic: send X-Clinic-Id");
+/// Who may post prescriptions over FHIR REST: the roles that may submit them over gRPC.
+const SUBMIT: &str = "/rxbridge.intake.v1.IntakeService/SubmitDocument";
+
+async fn create(fhir: Fhir, headers: HeaderMap, body: Bytes, endpoint: &'static str) -> Response {
+    let Fhir { app, auth } = fhir;
+    let caller = match rx_platform::auth::authorize(&auth, SUBMIT, &headers) {
+        Ok(caller) if caller.clinic_id.len() <= 64 => caller,
+        Ok(_) => return refuse(StatusCode::UNAUTHORIZED, IssueType::Login, "the clinic id is too long"),
+        Err(AuthError::Forbidden) => {
+            return refuse(StatusCode::FORBIDDEN, IssueType::Forbidden, AuthError::Forbidden.to_string());
+        }
+        Err(e) => return refuse(StatusCode::UNAUTHORIZED, IssueType::Login, e.to_string()),
     };
+    let clinic_id = caller.clinic_id.as_str();
     let media = header_text(&headers, "content-type").unwrap_or_default().to_ascii_lowercase();
     let essence = media.split(';').next().unwrap_or_default().trim();
     if !matches!(essence, FHIR_JSON | "application/json") {

@@ -75,16 +75,18 @@ pub fn mllp_clinic() -> String {
 pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, SocketAddr)>> {
     let config = IntakeConfig::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
     let app = App::new(workers.pool.clone(), config);
-    start_with(workers, app).await
+    let auth = rx_platform::auth::Authenticator::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
+    start_with(workers, app, auth).await
 }
 
 /// Starts the listeners with an explicitly built [`App`], at the addresses from the environment.
 pub async fn start_with(
     workers: &mut rx_messaging::Workers<'_>,
     app: App,
+    auth: rx_platform::auth::Authenticator,
 ) -> anyhow::Result<Vec<(String, SocketAddr)>> {
     let addrs = extra_listeners().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
-    start_at(workers, app, addrs, mllp_clinic()).await
+    start_at(workers, app, auth, addrs, mllp_clinic()).await
 }
 
 /// Binds `fhir` and `mllp` at the given addresses (port 0 picks a free one) and serves them
@@ -92,6 +94,7 @@ pub async fn start_with(
 pub async fn start_at(
     workers: &mut rx_messaging::Workers<'_>,
     app: App,
+    auth: rx_platform::auth::Authenticator,
     listeners: Vec<(String, SocketAddr)>,
     mllp_clinic_id: String,
 ) -> anyhow::Result<Vec<(String, SocketAddr)>> {
@@ -100,7 +103,7 @@ pub async fn start_at(
         if name == "fhir" {
             let (listener, local) =
                 fhir::bind(addr).await.map_err(|e| anyhow::anyhow!("intake fhir listener on {addr}: {e}"))?;
-            workers.set.spawn(fhir::serve(listener, app.clone(), workers.stop.clone()));
+            workers.set.spawn(fhir::serve(listener, app.clone(), auth.clone(), workers.stop.clone()));
             bound.push((name, local));
         } else {
             let (listener, local) =

@@ -20,6 +20,7 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
     let _telemetry = rx_platform::telemetry::init(&process_name)?;
     let shutdown = rx_platform::shutdown::on_signal();
     let topology = Topology::new(settings.namespace.clone());
+    let auth = rx_platform::auth::Authenticator::from_env()?;
 
     // Workers (relays, consumers) stop only after the gRPC servers drained.
     let workers_stop = CancellationToken::new();
@@ -42,7 +43,7 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
         let standard = grpc::standard_services()?;
         let routes = service.routes(standard.routes, pool.clone(), settings.max_message_bytes);
         let (listener, addr) = grpc::bind(service_settings.grpc_addr).await?;
-        servers.spawn(grpc::serve(listener, routes, shutdown.child_token()));
+        servers.spawn(grpc::serve(listener, routes, auth.clone(), shutdown.child_token()));
         grpc::mark_serving(&standard.health, service.grpc_services()).await;
         health.push((standard.health, service.grpc_services()));
 

@@ -72,9 +72,11 @@ impl Settings {
                 serde_json::json!({ "schema": service.schema().schema, "role": service.schema().role, "listeners": listeners }),
             );
         }
+        let authentication = rx_platform::auth::Authenticator::describe_env()?;
         Ok(serde_json::json!({
             "metrics": self.metrics_addr.to_string(),
             "namespace": self.namespace,
+            "authentication": authentication,
             "services": per_service,
         }))
     }

@@ -251,6 +251,9 @@ fn materialize_files(
             None if overlay.renders_secrets => {
                 problems.push(format!("{who}: {name} names {key} in {kind} {source}, which is not rendered"));
             }
+            // The JWKS is required: its variable stays (the binary checks the file only when
+            // it can read it); other files fall back to their defaults.
+            None if name == "AUTH_JWKS_FILE" => {}
             None => {
                 env.remove(&name);
             }
@@ -359,6 +362,9 @@ fn check(overlay: &Overlay) -> Vec<String> {
             if args.first() == Some(&"serve") {
                 if !matches!(shown.env.get("AMQP_URL"), Some((_, Source::Secret(_)))) {
                     problems.push(format!("{who}: AMQP_URL is not set from a Secret"));
+                }
+                if shown.config["authentication"] != "jwt" {
+                    problems.push(format!("{who}: callers are not authenticated with tokens (AUTH_JWKS_FILE)"));
                 }
                 check_ports(overlay, &who, labels, container, &shown.config, &mut problems);
                 check_grace(&who, pod, container, &shown.env, &mut problems);

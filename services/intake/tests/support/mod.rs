@@ -109,7 +109,8 @@ pub async fn harness() -> Harness {
     let (listener, grpc) = rx_platform::grpc::bind("127.0.0.1:0".parse().unwrap()).await.expect("bind grpc");
     let grpc_stop = stop.clone();
     set.spawn(async move {
-        let _ = rx_platform::grpc::serve(listener, routes, grpc_stop).await;
+        let auth = rx_platform::auth::Authenticator::insecure_dev_headers();
+        let _ = rx_platform::grpc::serve(listener, routes, auth, grpc_stop).await;
     });
 
     let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -124,6 +125,7 @@ pub async fn harness() -> Harness {
     let bound = rx_intake::start_at(
         &mut workers,
         app.clone(),
+        rx_platform::auth::Authenticator::insecure_dev_headers(),
         vec![("fhir".into(), any), ("mllp".into(), any)],
         MLLP_CLINIC.into(),
     )

@@ -14,6 +14,8 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::auth::{self, AuthError, Authenticator};
+
 /// Largest request message accepted (a multi-page fax fits); larger ones get RESOURCE_EXHAUSTED.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
 
@@ -61,19 +63,99 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)
     Ok((listener, local))
 }
 
-/// Serves `routes` until `shutdown` is cancelled, then lets in-flight calls finish.
+/// Serves `routes` until `shutdown` is cancelled, then lets in-flight calls finish. Every
+/// call but health and reflection must pass `auth`.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
+    auth: Authenticator,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(RpcLayer)
+        .layer(AuthLayer { auth })
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
+}
+
+/// Authenticates and authorizes each call (see [`crate::auth`]). The caller's clinic, subject
+/// and roles then travel to the handler as the `x-clinic-id`, `x-subject` and `x-roles`
+/// metadata, replacing whatever the client sent under those names.
+#[derive(Debug, Clone)]
+pub struct AuthLayer {
+    pub auth: Authenticator,
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService { inner, auth: self.auth.clone() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    auth: Authenticator,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for AuthService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+    R: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let path = request.uri().path().to_owned();
+        if !auth::is_public(&path) {
+            match auth::authorize(&self.auth, &path, request.headers()) {
+                Ok(caller) => {
+                    let headers = request.headers_mut();
+                    for (name, value) in [
+                        ("x-clinic-id", caller.clinic_id.as_str()),
+                        ("x-subject", caller.subject.as_str()),
+                        ("x-roles", caller.roles_text().as_str()),
+                    ] {
+                        headers.remove(name);
+                        if let Ok(v) = http::HeaderValue::from_str(value) {
+                            headers.insert(name, v);
+                        }
+                    }
+                }
+                Err(e) => {
+                    metrics::counter!("grpc_server_auth_failures_total", "reason" => auth_reason(&e)).increment(1);
+                    let response = e.status().into_http::<R>();
+                    return Box::pin(async move { Ok(response) });
+                }
+            }
+        }
+        Box::pin(inner.call(request))
+    }
+}
+
+/// A low-cardinality label for an authentication failure.
+fn auth_reason(e: &AuthError) -> &'static str {
+    match e {
+        AuthError::Forbidden => "forbidden",
+        AuthError::Missing => "missing",
+        AuthError::Expired => "expired",
+        _ => "invalid",
+    }
 }
 
 /// Traces each call as a span that continues the caller's W3C trace context, and counts it.

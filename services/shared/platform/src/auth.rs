@@ -1,0 +1,408 @@
+//! Who is calling, and what they may do. Clinic software and integrators present a bearer JWT
+//! (RS256 or ES256) signed by a configured issuer; it names the caller (`sub`), their clinic
+//! (`clinic_id`) and their roles (`roles`). The issuer's public keys come from a JWKS file
+//! (a Kubernetes secret or config map), so keys rotate by adding the new key to the set before
+//! the issuer signs with it and removing the old one after its tokens expired.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `AUTH_JWKS_FILE` | required | the issuer's public keys (JWKS JSON) |
+//! | `AUTH_ISSUER` | required | expected `iss` |
+//! | `AUTH_AUDIENCE` | `rxbridge` | expected `aud` |
+//! | `AUTH_LEEWAY_SECONDS` | `60` | clock skew allowed on `exp` and `nbf` |
+//! | `AUTH_INSECURE_DEV_HEADERS` | unset | `true`: no tokens; the clinic, subject and roles come from `x-clinic-id`, `x-subject`, `x-roles` headers, for local development only (warned at start-up) |
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+
+use crate::config::{ConfigError, var};
+
+/// A role a token grants. Roles decide which calls a caller may make (see [`allowed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// A physician system or interface engine pushing prescriptions.
+    Integrator,
+    /// Front desk: registers coverage, checks eligibility, reads prescriptions.
+    FrontDesk,
+    /// Clinical staff working the review queue.
+    Reviewer,
+    /// A therapist recording delivered sessions.
+    Therapist,
+    /// Billing staff working claims and remittances.
+    Billing,
+    /// Compliance officers reading the audit trail (no patient data in it).
+    Compliance,
+    /// Operators: metrics and dead-letter queues, no patient data.
+    Ops,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Integrator,
+        Role::FrontDesk,
+        Role::Reviewer,
+        Role::Therapist,
+        Role::Billing,
+        Role::Compliance,
+        Role::Ops,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.trim() {
+            "integrator" => Role::Integrator,
+            "front_desk" => Role::FrontDesk,
+            "reviewer" => Role::Reviewer,
+            "therapist" => Role::Therapist,
+            "billing" => Role::Billing,
+            "compliance" => Role::Compliance,
+            "ops" => Role::Ops,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Integrator => "integrator",
+            Role::FrontDesk => "front_desk",
+            Role::Reviewer => "reviewer",
+            Role::Therapist => "therapist",
+            Role::Billing => "billing",
+            Role::Compliance => "compliance",
+            Role::Ops => "ops",
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub subject: String,
+    pub clinic_id: String,
+    pub roles: Vec<Role>,
+}
+
+impl Caller {
+    /// The roles, comma-separated (as the `x-roles` metadata handlers read).
+    pub fn roles_text(&self) -> String {
+        self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    }
+}
+
+/// Why a caller was turned away. The texts go back to callers: they say what is wrong with
+/// the credentials, never which key or clinic exists.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("a bearer token is required")]
+    Missing,
+    #[error("the bearer token is malformed")]
+    Malformed,
+    #[error("the token is signed with an unknown key or algorithm")]
+    UnknownKey,
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not yet valid")]
+    NotYetValid,
+    #[error("the token is for another audience")]
+    WrongAudience,
+    #[error("the token is from another issuer")]
+    WrongIssuer,
+    #[error("the token names no clinic or subject")]
+    NoClinic,
+    #[error("the caller's roles do not allow this call")]
+    Forbidden,
+}
+
+impl AuthError {
+    /// The gRPC status for this failure: PERMISSION_DENIED for a known caller asking too
+    /// much, UNAUTHENTICATED for everything else.
+    pub fn status(&self) -> tonic::Status {
+        match self {
+            AuthError::Forbidden => tonic::Status::permission_denied(self.to_string()),
+            _ => tonic::Status::unauthenticated(self.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(default)]
+    clinic_id: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+/// Verifies callers.
+#[derive(Clone)]
+pub struct Authenticator {
+    mode: Arc<Mode>,
+}
+
+enum Mode {
+    Jwt(JwtVerifier),
+    DevHeaders,
+}
+
+struct JwtVerifier {
+    keys: JwkSet,
+    issuer: String,
+    audience: String,
+    leeway: u64,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &*self.mode {
+            Mode::Jwt(v) => f
+                .debug_struct("Authenticator")
+                .field("issuer", &v.issuer)
+                .field("audience", &v.audience)
+                .field("keys", &v.keys.keys.len())
+                .finish(),
+            Mode::DevHeaders => f.write_str("Authenticator(insecure dev headers)"),
+        }
+    }
+}
+
+/// The algorithm a key is for: its `alg`, else what its type implies; only RS256 and ES256
+/// are accepted (no `none`, no HMAC secrets shared with clients).
+fn key_algorithm(jwk: &Jwk) -> Option<Algorithm> {
+    use jsonwebtoken::jwk::AlgorithmParameters;
+    match jwk.common.key_algorithm {
+        Some(KeyAlgorithm::RS256) => Some(Algorithm::RS256),
+        Some(KeyAlgorithm::ES256) => Some(Algorithm::ES256),
+        Some(_) => None,
+        None => match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => Some(Algorithm::RS256),
+            AlgorithmParameters::EllipticCurve(_) => Some(Algorithm::ES256),
+            _ => None,
+        },
+    }
+}
+
+impl Authenticator {
+    /// Verifies RS256/ES256 tokens against `jwks` (JSON text).
+    pub fn jwt(jwks: &str, issuer: &str, audience: &str, leeway_seconds: u64) -> Result<Self, String> {
+        let keys: JwkSet = serde_json::from_str(jwks).map_err(|e| format!("not a JWKS: {e}"))?;
+        let usable = keys.keys.iter().filter(|k| key_algorithm(k).is_some() && DecodingKey::from_jwk(k).is_ok());
+        if usable.count() == 0 {
+            return Err("the JWKS has no RS256 or ES256 key".into());
+        }
+        if issuer.trim().is_empty() || audience.trim().is_empty() {
+            return Err("issuer and audience must be set".into());
+        }
+        let verifier = JwtVerifier {
+            keys,
+            issuer: issuer.trim().to_owned(),
+            audience: audience.trim().to_owned(),
+            leeway: leeway_seconds,
+        };
+        Ok(Self { mode: Arc::new(Mode::Jwt(verifier)) })
+    }
+
+    /// Trusts the `x-clinic-id`, `x-subject` and `x-roles` headers: local development and
+    /// in-process tests only.
+    pub fn insecure_dev_headers() -> Self {
+        Self { mode: Arc::new(Mode::DevHeaders) }
+    }
+
+    /// From the environment (see the module table).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let malformed = |name: &str, reason: String| ConfigError::Malformed { name: name.into(), reason };
+        if var("AUTH_INSECURE_DEV_HEADERS").is_some_and(|v| v == "true") {
+            tracing::warn!(
+                "AUTH_INSECURE_DEV_HEADERS=true: callers are NOT authenticated; never use this with real data"
+            );
+            return Ok(Self::insecure_dev_headers());
+        }
+        let path = var("AUTH_JWKS_FILE").ok_or_else(|| ConfigError::Missing { name: "AUTH_JWKS_FILE".into() })?;
+        let jwks = std::fs::read_to_string(&path)
+            .map_err(|e| malformed("AUTH_JWKS_FILE", format!("cannot read the file: {e}")))?;
+        let issuer = var("AUTH_ISSUER").ok_or_else(|| ConfigError::Missing { name: "AUTH_ISSUER".into() })?;
+        let audience = var("AUTH_AUDIENCE").unwrap_or_else(|| "rxbridge".into());
+        let leeway = match var("AUTH_LEEWAY_SECONDS") {
+            Some(s) => s.trim().parse().map_err(|_| malformed("AUTH_LEEWAY_SECONDS", "expected seconds".into()))?,
+            None => 60,
+        };
+        Self::jwt(&jwks, &issuer, &audience, leeway).map_err(|e| malformed("AUTH_JWKS_FILE", e))
+    }
+
+    /// How callers would be authenticated with these settings, checked without needing the key
+    /// file (`rxbridge config show` uses this where the Secret holding it is not at hand):
+    /// `jwt` (a JWKS file that can be read must hold a usable key), `insecure_dev_headers`, or
+    /// `unconfigured` (fine for migrations; `serve` refuses to start).
+    pub fn describe_env() -> Result<&'static str, ConfigError> {
+        if var("AUTH_INSECURE_DEV_HEADERS").is_some_and(|v| v == "true") {
+            return Ok("insecure_dev_headers");
+        }
+        let Some(path) = var("AUTH_JWKS_FILE") else { return Ok("unconfigured") };
+        if std::path::Path::new(&path).exists() {
+            Self::from_env()?;
+        } else if var("AUTH_ISSUER").is_none() {
+            return Err(ConfigError::Missing { name: "AUTH_ISSUER".into() });
+        }
+        Ok("jwt")
+    }
+
+    /// Whether callers are really authenticated.
+    pub fn is_secure(&self) -> bool {
+        matches!(&*self.mode, Mode::Jwt(_))
+    }
+
+    /// The caller an `authorization` header (and, in dev mode, the `x-*` headers) names.
+    pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();
+        match &*self.mode {
+            Mode::DevHeaders => {
+                let clinic_id = text("x-clinic-id").to_owned();
+                if clinic_id.is_empty() {
+                    return Err(AuthError::NoClinic);
+                }
+                let roles_text = text("x-roles");
+                let roles = if roles_text.is_empty() {
+                    Role::ALL.to_vec()
+                } else {
+                    roles_text.split(',').filter_map(Role::parse).collect()
+                };
+                let subject = match text("x-subject") {
+                    "" => "unknown".to_owned(),
+                    s => s.to_owned(),
+                };
+                Ok(Caller { subject, clinic_id, roles })
+            }
+            Mode::Jwt(v) => {
+                let value = text("authorization");
+                if value.is_empty() {
+                    return Err(AuthError::Missing);
+                }
+                let token = value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+                    .ok_or(AuthError::Malformed)?;
+                v.verify(token.trim())
+            }
+        }
+    }
+}
+
+impl JwtVerifier {
+    fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        use jsonwebtoken::errors::ErrorKind;
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        // With a kid, that key; without one, the first key of the token's algorithm.
+        let jwk = match &header.kid {
+            Some(kid) => self.keys.find(kid),
+            None => self.keys.keys.iter().find(|k| key_algorithm(k) == Some(header.alg)),
+        }
+        .ok_or(AuthError::UnknownKey)?;
+        let alg = key_algorithm(jwk).filter(|a| *a == header.alg).ok_or(AuthError::UnknownKey)?;
+        let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::UnknownKey)?;
+        let mut validation = Validation::new(alg);
+        validation.leeway = self.leeway;
+        validation.validate_nbf = true;
+        validation.set_audience(&[self.audience.as_str()]);
+        validation.set_issuer(&[self.issuer.as_str()]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => AuthError::Expired,
+            ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+            ErrorKind::InvalidAudience => AuthError::WrongAudience,
+            ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+            ErrorKind::InvalidSignature => AuthError::BadSignature,
+            _ => AuthError::Malformed,
+        })?;
+        let claims = data.claims;
+        if claims.clinic_id.trim().is_empty() || claims.sub.trim().is_empty() {
+            return Err(AuthError::NoClinic);
+        }
+        let roles: HashSet<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        let mut roles: Vec<Role> = roles.into_iter().collect();
+        roles.sort_by_key(|r| r.as_str());
+        Ok(Caller { subject: claims.sub.trim().to_owned(), clinic_id: claims.clinic_id.trim().to_owned(), roles })
+    }
+}
+
+/// Calls anyone may make without a token: health checks and reflection (no patient data).
+pub fn is_public(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/") || path.starts_with("/grpc.reflection.")
+}
+
+/// The roles that may call a gRPC method (`/package.Service/Method`). Unknown methods
+/// allow nobody: a new RPC is closed until it is listed here.
+pub fn allowed(path: &str) -> &'static [Role] {
+    use Role::*;
+    let method = path.trim_start_matches('/');
+    match method {
+        "rxbridge.intake.v1.IntakeService/SubmitDocument" => &[Integrator, FrontDesk, Reviewer],
+        "rxbridge.intake.v1.IntakeService/GetPrescription" => &[Integrator, FrontDesk, Reviewer, Therapist, Billing],
+        "rxbridge.intake.v1.IntakeService/ListPatientPrescriptions" => &[FrontDesk, Reviewer, Therapist, Billing],
+        m if m.starts_with("rxbridge.intake.v1.ReviewService/") => &[Reviewer],
+        "rxbridge.benefits.v1.BenefitsService/UpsertCoverage" => &[FrontDesk, Billing],
+        "rxbridge.benefits.v1.BenefitsService/CheckEligibility" => &[FrontDesk, Billing],
+        "rxbridge.benefits.v1.BenefitsService/GetCoverageSummary" => &[FrontDesk, Therapist, Billing],
+        "rxbridge.benefits.v1.BenefitsService/EstimateCost" => &[FrontDesk, Billing],
+        "rxbridge.claims.v1.ClaimsService/RecordSession" => &[Therapist, FrontDesk, Billing],
+        "rxbridge.claims.v1.ClaimsService/GetPatientBalance" => &[FrontDesk, Billing],
+        m if m.starts_with("rxbridge.claims.v1.ClaimsService/") => &[Billing],
+        m if m.ends_with("AuditService/QueryAudit") => &[Compliance, Ops],
+        _ => &[],
+    }
+}
+
+/// Authenticates and authorizes one call.
+pub fn authorize(auth: &Authenticator, path: &str, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
+    let caller = auth.authenticate(headers)?;
+    let may = allowed(path);
+    if caller.roles.iter().any(|r| may.contains(r)) { Ok(caller) } else { Err(AuthError::Forbidden) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rpc_is_open_to_some_role_and_ops_reads_no_patient_data() {
+        let rpcs = [
+            "/rxbridge.intake.v1.IntakeService/SubmitDocument",
+            "/rxbridge.intake.v1.IntakeService/GetPrescription",
+            "/rxbridge.intake.v1.ReviewService/Approve",
+            "/rxbridge.benefits.v1.BenefitsService/CheckEligibility",
+            "/rxbridge.claims.v1.ClaimsService/RecordSession",
+            "/rxbridge.claims.v1.ClaimsService/PostRemittance",
+        ];
+        for rpc in rpcs {
+            assert!(!allowed(rpc).is_empty(), "{rpc}");
+            assert!(!allowed(rpc).contains(&Role::Ops), "{rpc} is patient data");
+        }
+        assert!(!allowed("/rxbridge.benefits.v1.BenefitsService/CheckEligibility").contains(&Role::Integrator));
+        assert!(allowed("/rxbridge.intake.v1.IntakeService/NewMethod").is_empty(), "closed by default");
+        assert!(is_public("/grpc.health.v1.Health/Check"));
+        assert!(!is_public("/rxbridge.intake.v1.IntakeService/GetPrescription"));
+    }
+
+    #[test]
+    fn dev_headers_need_a_clinic_and_parse_roles() {
+        let auth = Authenticator::insecure_dev_headers();
+        let mut headers = http::HeaderMap::new();
+        assert_eq!(auth.authenticate(&headers), Err(AuthError::NoClinic));
+        headers.insert("x-clinic-id", http::HeaderValue::from_static("c1"));
+        headers.insert("x-roles", http::HeaderValue::from_static("billing, nonsense"));
+        let caller = auth.authenticate(&headers).expect("caller");
+        assert_eq!((caller.clinic_id.as_str(), caller.subject.as_str()), ("c1", "unknown"));
+        assert_eq!(caller.roles, [Role::Billing]);
+        let path = "/rxbridge.intake.v1.ReviewService/Approve";
+        assert_eq!(authorize(&auth, path, &headers), Err(AuthError::Forbidden));
+    }
+
+    #[test]
+    fn a_jwks_without_usable_keys_is_refused() {
+        assert!(Authenticator::jwt(r#"{"keys": []}"#, "iss", "aud", 0).is_err());
+        assert!(Authenticator::jwt("not json", "iss", "aud", 0).is_err());
+    }
+}

@@ -241,11 +241,17 @@ impl Benefits {
     }
 }
 
+/// A reply marked for the audit trail with the patient whose coverage it concerns.
+fn about_patient<T>(reply: T, patient: String) -> Response<T> {
+    rx_platform::audit::concerning(Response::new(reply), "coverage", &patient, &patient)
+}
+
 #[tonic::async_trait]
 impl BenefitsService for Benefits {
     async fn upsert_coverage(&self, request: Request<UpsertCoverageRequest>) -> Result<Response<Coverage>, Status> {
         let clinic = clinic(&request)?;
-        Ok(Response::new(self.upsert(clinic, request.into_inner()).await?))
+        let patient = request.get_ref().coverage.as_ref().map(|c| c.patient_id.clone()).unwrap_or_default();
+        Ok(about_patient(self.upsert(clinic, request.into_inner()).await?, patient))
     }
 
     async fn check_eligibility(
@@ -253,7 +259,8 @@ impl BenefitsService for Benefits {
         request: Request<CheckEligibilityRequest>,
     ) -> Result<Response<EligibilitySummary>, Status> {
         let clinic = clinic(&request)?;
-        Ok(Response::new(self.check(clinic, request.into_inner()).await?))
+        let patient = request.get_ref().patient_id.clone();
+        Ok(about_patient(self.check(clinic, request.into_inner()).await?, patient))
     }
 
     async fn get_coverage_summary(
@@ -261,11 +268,13 @@ impl BenefitsService for Benefits {
         request: Request<GetCoverageSummaryRequest>,
     ) -> Result<Response<EligibilitySummary>, Status> {
         let clinic = clinic(&request)?;
-        Ok(Response::new(self.summary(clinic, request.into_inner()).await?))
+        let patient = request.get_ref().patient_id.clone();
+        Ok(about_patient(self.summary(clinic, request.into_inner()).await?, patient))
     }
 
     async fn estimate_cost(&self, request: Request<EstimateCostRequest>) -> Result<Response<CostEstimate>, Status> {
         let clinic = clinic(&request)?;
-        Ok(Response::new(self.estimate(clinic, request.into_inner()).await?))
+        let patient = request.get_ref().patient_id.clone();
+        Ok(about_patient(self.estimate(clinic, request.into_inner()).await?, patient))
     }
 }

@@ -20,7 +20,7 @@ async fn serve(h: &Harness, payer: rx_benefits::config::PayerConfig) -> Benefits
     let standard = rx_platform::grpc::standard_services().expect("standard services");
     let routes = rx_benefits::routes_with(standard.routes, app, 1 << 20);
     let (listener, addr) = rx_platform::grpc::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
-    let auth = rx_platform::auth::Authenticator::insecure_dev_headers();
+    let auth = rx_platform::grpc::Access::insecure_for_tests();
     tokio::spawn(rx_platform::grpc::serve(listener, routes, auth, h.shutdown.clone()));
     let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
     BenefitsServiceClient::new(channel)

@@ -3,6 +3,7 @@
 
 use claims_domain::body_site::BodySite;
 use claims_domain::scope::OverrideReason;
+use rx_platform::audit::concerning;
 use rx_proto::claims::v1::claims_service_server::{ClaimsService, ClaimsServiceServer};
 use rx_proto::claims::v1::*;
 use rx_proto::common::v1 as common;
@@ -156,14 +157,16 @@ impl ClaimsService for Claims {
         let input = session_input(request.into_inner())?;
         let view = self.app.record_session(&clinic, input).await?;
         let s = view.session;
-        Ok(Response::new(Session {
+        let id = s.id;
+        let session = Response::new(Session {
             id: s.id.to_string(),
             prescription_id: s.prescription_id.to_string(),
             date_of_service: Some(proto_date(s.date_of_service)),
             lines: service_lines(&view.lines),
             claim_id: s.claim_id.to_string(),
             overridden_rules: s.overridden_rules,
-        }))
+        });
+        Ok(concerning(session, "session", id, ""))
     }
 
     async fn list_claims(&self, request: Request<ListClaimsRequest>) -> Result<Response<ListClaimsResponse>, Status> {
@@ -189,13 +192,15 @@ impl ClaimsService for Claims {
         let claims: Vec<Claim> =
             views.into_iter().take(usize::try_from(size).unwrap_or(50)).map(claim_message).collect();
         let next_page_token = if more { (offset + size).to_string() } else { String::new() };
-        Ok(Response::new(ListClaimsResponse { claims, next_page_token }))
+        let about = patient.or(prescription).map(|u| u.to_string()).unwrap_or_default();
+        let reply = Response::new(ListClaimsResponse { claims, next_page_token });
+        Ok(concerning(reply, "claims", about, patient.map(|p| p.to_string()).unwrap_or_default()))
     }
 
     async fn get_claim(&self, request: Request<GetClaimRequest>) -> Result<Response<Claim>, Status> {
         let clinic = clinic(&request)?;
         let id = uuid("claim_id", &request.get_ref().claim_id)?;
-        Ok(Response::new(claim_message(self.app.claim_view(&clinic, id).await?)))
+        Ok(concerning(Response::new(claim_message(self.app.claim_view(&clinic, id).await?)), "claim", id, ""))
     }
 
     async fn correct_claim(&self, request: Request<CorrectClaimRequest>) -> Result<Response<Claim>, Status> {
@@ -212,7 +217,7 @@ impl ClaimsService for Claims {
             prior_authorization: (!auth.is_empty()).then(|| auth.to_owned()),
             reason: r.reason,
         };
-        Ok(Response::new(claim_message(self.app.correct(&clinic, id, correction).await?)))
+        Ok(concerning(Response::new(claim_message(self.app.correct(&clinic, id, correction).await?)), "claim", id, ""))
     }
 
     async fn void_claim(&self, request: Request<VoidClaimRequest>) -> Result<Response<Claim>, Status> {
@@ -222,7 +227,7 @@ impl ClaimsService for Claims {
         if r.reason.trim().is_empty() {
             return Err(ServiceError::invalid("reason", "a void needs a reason").into());
         }
-        Ok(Response::new(claim_message(self.app.void(&clinic, id, &r.reason).await?)))
+        Ok(concerning(Response::new(claim_message(self.app.void(&clinic, id, &r.reason).await?)), "claim", id, ""))
     }
 
     async fn post_remittance(
@@ -247,11 +252,12 @@ impl ClaimsService for Claims {
         let patient_id = request.into_inner().patient_id;
         let patient = uuid("patient_id", &patient_id)?;
         let b = self.app.balance(&clinic, patient).await?;
-        Ok(Response::new(PatientBalance {
+        let reply = Response::new(PatientBalance {
             patient_id,
             balance: money(b.owed_by_patient),
             total_charged: money(b.charged),
             total_paid_by_payers: money(b.paid_by_payers),
-        }))
+        });
+        Ok(concerning(reply, "balance", patient, patient))
     }
 }

@@ -120,7 +120,7 @@ async fn start() -> anyhow::Result<Harness> {
     let (listener, addr) = rx_platform::grpc::bind("127.0.0.1:0".parse()?).await?;
     let grpc_stop = stop.clone();
     tasks.spawn(async move {
-        let auth = rx_platform::auth::Authenticator::insecure_dev_headers();
+        let auth = rx_platform::grpc::Access::insecure_for_tests();
         let _ = rx_platform::grpc::serve(listener, routes, auth, grpc_stop).await;
     });
     let client = ClaimsServiceClient::connect(format!("http://{addr}")).await?;

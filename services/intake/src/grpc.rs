@@ -1,5 +1,6 @@
 //! Thin gRPC adapters for the intake and review APIs: request to use case, record to proto.
 
+use rx_platform::audit::concerning;
 use rx_proto::common::v1::PersonName;
 use rx_proto::intake::v1::intake_service_server::{IntakeService, IntakeServiceServer};
 use rx_proto::intake::v1::review_service_server::{ReviewService, ReviewServiceServer};
@@ -134,6 +135,17 @@ fn list(views: &[View], size: i64, offset: i64) -> ListPrescriptionsResponse {
     }
 }
 
+/// A prescription reply, marked for the audit trail with the prescription and its patient.
+fn audited(p: Prescription) -> Response<Prescription> {
+    let (id, patient) = (p.id.clone(), p.patient_id.clone());
+    concerning(Response::new(p), "prescription", id, patient)
+}
+
+/// A list reply, marked with the patient listed (or nothing, for the review queue).
+fn audited_list(reply: ListPrescriptionsResponse, patient: &str) -> Response<ListPrescriptionsResponse> {
+    concerning(Response::new(reply), "patient", patient, patient)
+}
+
 #[tonic::async_trait]
 impl IntakeService for App {
     async fn submit_document(
@@ -163,10 +175,10 @@ impl IntakeService for App {
                 channel: "grpc",
             })
             .await?;
-        Ok(Response::new(SubmitDocumentResponse {
-            prescription: Some(to_proto(&submitted.view)),
-            duplicate: submitted.duplicate,
-        }))
+        let prescription = to_proto(&submitted.view);
+        let (id, patient) = (prescription.id.clone(), prescription.patient_id.clone());
+        let reply = SubmitDocumentResponse { prescription: Some(prescription), duplicate: submitted.duplicate };
+        Ok(concerning(Response::new(reply), "prescription", id, patient))
     }
 
     async fn get_prescription(
@@ -175,7 +187,7 @@ impl IntakeService for App {
     ) -> Result<Response<Prescription>, Status> {
         let clinic_id = clinic(request.metadata())?;
         let id = parse_id("prescription_id", &request.get_ref().prescription_id)?;
-        Ok(Response::new(to_proto(&self.get(&clinic_id, id).await?)))
+        Ok(audited(to_proto(&self.get(&clinic_id, id).await?)))
     }
 
     async fn list_patient_prescriptions(
@@ -187,7 +199,7 @@ impl IntakeService for App {
         let patient = parse_id("patient_id", &r.patient_id)?;
         let (size, offset) = page(r.page.as_ref())?;
         let views = self.list_patient(&clinic_id, patient, size, offset).await?;
-        Ok(Response::new(list(&views, size, offset)))
+        Ok(audited_list(list(&views, size, offset), &patient.to_string()))
     }
 }
 
@@ -200,14 +212,15 @@ impl ReviewService for App {
         let clinic_id = clinic(request.metadata())?;
         let (size, offset) = page(request.get_ref().page.as_ref())?;
         let views = App::list_pending(self, &clinic_id, size, offset).await?;
-        Ok(Response::new(list(&views, size, offset)))
+        Ok(audited_list(list(&views, size, offset), ""))
     }
 
     async fn get_review_item(&self, request: Request<GetReviewItemRequest>) -> Result<Response<ReviewItem>, Status> {
         let clinic_id = clinic(request.metadata())?;
         let id = parse_id("prescription_id", &request.get_ref().prescription_id)?;
         let (view, original, media_type, pages) = self.review_item(&clinic_id, id).await?;
-        Ok(Response::new(ReviewItem {
+        let patient = view.record.patient_id.map(|p| p.to_string()).unwrap_or_default();
+        let item = Response::new(ReviewItem {
             prescription: Some(to_proto(&view)),
             original,
             media_type,
@@ -219,7 +232,8 @@ impl ReviewService for App {
                     confidence: p.confidence,
                 })
                 .collect(),
-        }))
+        });
+        Ok(concerning(item, "prescription", id, patient))
     }
 
     async fn correct_fields(&self, request: Request<CorrectFieldsRequest>) -> Result<Response<Prescription>, Status> {
@@ -228,14 +242,14 @@ impl ReviewService for App {
         let r = request.into_inner();
         let id = parse_id("prescription_id", &r.prescription_id)?;
         let corrections = r.corrections.into_iter().map(|c| (c.name, c.values)).collect();
-        Ok(Response::new(to_proto(&self.correct(&clinic_id, id, corrections, &by).await?)))
+        Ok(audited(to_proto(&self.correct(&clinic_id, id, corrections, &by).await?)))
     }
 
     async fn approve(&self, request: Request<ApproveRequest>) -> Result<Response<Prescription>, Status> {
         let clinic_id = clinic(request.metadata())?;
         let by = subject(request.metadata());
         let id = parse_id("prescription_id", &request.get_ref().prescription_id)?;
-        Ok(Response::new(to_proto(&App::approve(self, &clinic_id, id, &by).await?)))
+        Ok(audited(to_proto(&App::approve(self, &clinic_id, id, &by).await?)))
     }
 
     async fn reject(&self, request: Request<RejectRequest>) -> Result<Response<Prescription>, Status> {
@@ -243,6 +257,6 @@ impl ReviewService for App {
         let by = subject(request.metadata());
         let r = request.into_inner();
         let id = parse_id("prescription_id", &r.prescription_id)?;
-        Ok(Response::new(to_proto(&App::reject(self, &clinic_id, id, &by, &r.reason).await?)))
+        Ok(audited(to_proto(&App::reject(self, &clinic_id, id, &by, &r.reason).await?)))
     }
 }

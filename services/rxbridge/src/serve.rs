@@ -41,9 +41,12 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
         let service_settings = settings.service(service)?;
         let pool = service.connect(&settings).await?;
         let standard = grpc::standard_services()?;
-        let routes = service.routes(standard.routes, pool.clone(), settings.max_message_bytes);
+        let routes = service
+            .routes(standard.routes, pool.clone(), settings.max_message_bytes)
+            .add_service(rx_platform::audit::Trail::server(pool.clone()));
         let (listener, addr) = grpc::bind(service_settings.grpc_addr).await?;
-        servers.spawn(grpc::serve(listener, routes, auth.clone(), shutdown.child_token()));
+        let access = grpc::Access { auth: auth.clone(), audit: Some(pool.clone()) };
+        servers.spawn(grpc::serve(listener, routes, access, shutdown.child_token()));
         grpc::mark_serving(&standard.health, service.grpc_services()).await;
         health.push((standard.health, service.grpc_services()));
 

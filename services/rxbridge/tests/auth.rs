@@ -9,6 +9,8 @@
 mod support;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rx_proto::audit::v1::QueryAuditRequest;
+use rx_proto::audit::v1::audit_service_client::AuditServiceClient;
 use rx_proto::benefits::v1::CheckEligibilityRequest;
 use rx_proto::benefits::v1::benefits_service_client::BenefitsServiceClient;
 use rx_proto::intake::v1::intake_service_client::IntakeServiceClient;
@@ -172,4 +174,47 @@ async fn callers_need_a_valid_token_a_role_for_the_call_and_see_only_their_clini
     assert_eq!(code, 403, "{body}");
     let (code, body) = post_fhir(&fhir, Some(&integrator_a), &bundle).await;
     assert_eq!(code, 201, "{body}");
+
+    // The audit trail: one entry per call, with ids but no patient data, per clinic.
+    let mut audit = AuditServiceClient::new(channel(addr("intake grpc")));
+    let query = |patient: &str, subject: &str| QueryAuditRequest {
+        patient_id: patient.into(),
+        subject: subject.into(),
+        ..Default::default()
+    };
+    let e = audit.query_audit(with_token(query("", ""), Some(&desk_a))).await.unwrap_err();
+    assert_eq!(e.code(), Code::PermissionDenied, "the front desk does not read the audit trail");
+    let compliance_a = token("rs256", "clinic-a", &["compliance"], |_| {});
+    let about = audit.query_audit(with_token(query(&rx.patient_id, ""), Some(&compliance_a))).await.unwrap();
+    let about = about.into_inner().entries;
+    let reads: Vec<_> = about
+        .iter()
+        .filter(|e| e.action.ends_with("IntakeService/GetPrescription") && e.subject == "user-at-clinic-a")
+        .collect();
+    assert_eq!(reads.len(), 1, "one entry for the one read: {about:?}");
+    assert_eq!((reads[0].resource_type.as_str(), reads[0].resource_id.as_str()), ("prescription", rx.id.as_str()));
+    assert_eq!(reads[0].outcome, "OK");
+    assert_eq!(reads[0].roles, ["front_desk"]);
+    assert!(!reads[0].peer.is_empty());
+    assert!(about.iter().any(|e| e.action.ends_with("SubmitDocument") && e.roles == ["integrator"]));
+    let all_a = audit.query_audit(with_token(query("", ""), Some(&compliance_a))).await.unwrap().into_inner().entries;
+    assert!(all_a.iter().any(|e| e.outcome == "PERMISSION_DENIED" && e.roles == ["ops"]), "refusals are kept");
+    assert!(all_a.iter().all(|e| e.clinic_id == "clinic-a"), "a clinic sees its own trail only");
+    let text = format!("{all_a:?}");
+    assert!(!text.contains("TESTPATIENT") && !text.contains("19800101"), "no patient data in the trail");
+    // Clinic B's forged read is in B's trail, not A's.
+    let compliance_b = token("rs256", "clinic-b", &["compliance"], |_| {});
+    let all_b = audit.query_audit(with_token(query("", ""), Some(&compliance_b))).await.unwrap().into_inner().entries;
+    assert!(all_b.iter().any(|e| e.action.ends_with("GetPrescription") && e.outcome == "NOT_FOUND"));
+
+    // The service's own database role can add entries but never change or remove them.
+    let intake = rx_platform::db::INTAKE;
+    let intake_role = rx_platform::db::connect(&db.url_for(intake), intake, 1).await.unwrap();
+    for sql in ["UPDATE audit_log SET outcome = 'OK'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+        let refused = sqlx::query(sql).execute(&intake_role).await.unwrap_err();
+        let code = refused.as_database_error().and_then(|e| e.code()).unwrap_or_default().into_owned();
+        assert_eq!(code, "42501", "{sql} is refused for want of privilege: {refused}");
+    }
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&intake_role).await.unwrap();
+    assert!(kept >= i64::try_from(all_a.len() + all_b.len()).unwrap());
 }

@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "rxbridge/intake/v1/intake.proto",
         "rxbridge/benefits/v1/benefits.proto",
         "rxbridge/claims/v1/claims.proto",
+        "rxbridge/audit/v1/audit.proto",
     ]
     .map(|p| root.join(p));
     if std::env::var_os("PROTOC").is_none() {

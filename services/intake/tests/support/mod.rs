@@ -109,7 +109,7 @@ pub async fn harness() -> Harness {
     let (listener, grpc) = rx_platform::grpc::bind("127.0.0.1:0".parse().unwrap()).await.expect("bind grpc");
     let grpc_stop = stop.clone();
     set.spawn(async move {
-        let auth = rx_platform::auth::Authenticator::insecure_dev_headers();
+        let auth = rx_platform::grpc::Access::insecure_for_tests();
         let _ = rx_platform::grpc::serve(listener, routes, auth, grpc_stop).await;
     });
 

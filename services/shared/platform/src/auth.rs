@@ -355,11 +355,16 @@ pub fn allowed(path: &str) -> &'static [Role] {
     }
 }
 
+/// Whether the caller's roles allow the call.
+pub fn permits(caller: &Caller, path: &str) -> bool {
+    let may = allowed(path);
+    caller.roles.iter().any(|r| may.contains(r))
+}
+
 /// Authenticates and authorizes one call.
 pub fn authorize(auth: &Authenticator, path: &str, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
     let caller = auth.authenticate(headers)?;
-    let may = allowed(path);
-    if caller.roles.iter().any(|r| may.contains(r)) { Ok(caller) } else { Err(AuthError::Forbidden) }
+    if permits(&caller, path) { Ok(caller) } else { Err(AuthError::Forbidden) }
 }
 
 #[cfg(test)]

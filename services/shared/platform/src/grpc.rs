@@ -14,7 +14,10 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::audit;
 use crate::auth::{self, AuthError, Authenticator};
+use sqlx::PgPool;
+use tonic::transport::server::TcpConnectInfo;
 
 /// Largest request message accepted (a multi-page fax fits); larger ones get RESOURCE_EXHAUSTED.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
@@ -63,19 +66,34 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(TcpListener, SocketAddr)
     Ok((listener, local))
 }
 
+/// How a server checks and records its callers.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub auth: Authenticator,
+    /// Where each call is audited (the service's pool); `None` only in tests of handlers.
+    pub audit: Option<PgPool>,
+}
+
+impl Access {
+    /// Unauthenticated headers and no audit: in-process tests of handlers only.
+    pub fn insecure_for_tests() -> Self {
+        Self { auth: Authenticator::insecure_dev_headers(), audit: None }
+    }
+}
+
 /// Serves `routes` until `shutdown` is cancelled, then lets in-flight calls finish. Every
-/// call but health and reflection must pass `auth`.
+/// call but health and reflection must pass `access`, and is audited.
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
-    auth: Authenticator,
+    access: Access,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(RpcLayer)
-        .layer(AuthLayer { auth })
+        .layer(AuthLayer { access })
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
@@ -86,21 +104,21 @@ pub async fn serve(
 /// metadata, replacing whatever the client sent under those names.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
-    pub auth: Authenticator,
+    pub access: Access,
 }
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, auth: self.auth.clone() }
+        AuthService { inner, access: self.access.clone() }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct AuthService<S> {
     inner: S,
-    auth: Authenticator,
+    access: Access,
 }
 
 impl<S, B, R> tower::Service<http::Request<B>> for AuthService<S>
@@ -122,29 +140,69 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let path = request.uri().path().to_owned();
-        if !auth::is_public(&path) {
-            match auth::authorize(&self.auth, &path, request.headers()) {
-                Ok(caller) => {
-                    let headers = request.headers_mut();
-                    for (name, value) in [
-                        ("x-clinic-id", caller.clinic_id.as_str()),
-                        ("x-subject", caller.subject.as_str()),
-                        ("x-roles", caller.roles_text().as_str()),
-                    ] {
-                        headers.remove(name);
-                        if let Ok(v) = http::HeaderValue::from_str(value) {
-                            headers.insert(name, v);
-                        }
+        if auth::is_public(&path) {
+            return Box::pin(inner.call(request));
+        }
+        let mut entry = audit::Entry {
+            action: path.trim_start_matches('/').to_owned(),
+            peer: request
+                .extensions()
+                .get::<TcpConnectInfo>()
+                .and_then(TcpConnectInfo::remote_addr)
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default(),
+            ..audit::Entry::default()
+        };
+        let pool = self.access.audit.clone();
+        let checked = self.access.auth.authenticate(request.headers()).and_then(|caller| {
+            // A known caller asking too much is recorded under their clinic.
+            entry.clinic_id.clone_from(&caller.clinic_id);
+            entry.subject.clone_from(&caller.subject);
+            entry.roles = caller.roles_text();
+            if auth::permits(&caller, &path) { Ok(caller) } else { Err(AuthError::Forbidden) }
+        });
+        match checked {
+            Ok(_) => {
+                let headers = request.headers_mut();
+                for (name, value) in [
+                    ("x-clinic-id", entry.clinic_id.as_str()),
+                    ("x-subject", entry.subject.as_str()),
+                    ("x-roles", entry.roles.as_str()),
+                ] {
+                    headers.remove(name);
+                    if let Ok(v) = http::HeaderValue::from_str(value) {
+                        headers.insert(name, v);
                     }
                 }
-                Err(e) => {
-                    metrics::counter!("grpc_server_auth_failures_total", "reason" => auth_reason(&e)).increment(1);
-                    let response = e.status().into_http::<R>();
-                    return Box::pin(async move { Ok(response) });
-                }
+            }
+            Err(e) => {
+                metrics::counter!("grpc_server_auth_failures_total", "reason" => auth_reason(&e)).increment(1);
+                let status = e.status();
+                entry.outcome = audit::code_name(&i32::from(status.code()).to_string()).to_owned();
+                return Box::pin(async move {
+                    if let Some(pool) = pool
+                        && let Err(err) = audit::record(&pool, &entry).await
+                    {
+                        tracing::warn!(error = %err, "refused call not audited");
+                    }
+                    Ok(status.into_http::<R>())
+                });
             }
         }
-        Box::pin(inner.call(request))
+        Box::pin(async move {
+            let response = inner.call(request).await?;
+            let Some(pool) = pool else { return Ok(response) };
+            entry.outcome = audit::code_name(&grpc_code(response.headers())).to_owned();
+            if let Some(resource) = response.extensions().get::<audit::AuditResource>() {
+                entry.resource = resource.clone();
+            }
+            // No answer without its audit entry: a trail that cannot be written fails the call.
+            if let Err(err) = audit::record(&pool, &entry).await {
+                tracing::error!(error = %err, action = %entry.action, "audit entry not written; answer withheld");
+                return Ok(tonic::Status::unavailable("the audit trail is unavailable").into_http::<R>());
+            }
+            Ok(response)
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! telemetry (logs, traces, metrics), Postgres pools with one schema per service, the gRPC
 //! server with health and reflection, and orderly shutdown.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;

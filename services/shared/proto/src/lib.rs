@@ -35,3 +35,9 @@ pub mod claims {
         tonic::include_proto!("rxbridge.claims.v1");
     }
 }
+
+pub mod audit {
+    pub mod v1 {
+        tonic::include_proto!("rxbridge.audit.v1");
+    }
+}

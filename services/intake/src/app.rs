@@ -27,12 +27,35 @@ pub struct IntakeConfig {
     /// A fixed "today" for validation (tests, replays); the clock when `None`.
     pub today: Option<Date>,
     pub ocr: Limits,
+    /// Seals every stored document, page image and OCR text (envelope encryption).
+    pub keyring: Option<Arc<rx_seal::Keyring>>,
+    /// Stores documents unencrypted when there is no keyring: local development only.
+    pub plaintext_documents: bool,
 }
 
 impl IntakeConfig {
-    /// From the environment: `INTAKE_NPI_CHECK` = `strict` (default) or `shape` (test traffic
-    /// whose NPIs fail the check digit).
+    /// From the environment, with the document keys: `DOCUMENT_KEYRING` (JSON, see `rx_seal`),
+    /// or `DOCUMENT_PLAINTEXT=true` for local development.
     pub fn from_env() -> Result<Self, rx_platform::config::ConfigError> {
+        let mut config = Self::settings_from_env()?;
+        if let Some(json) = rx_platform::config::var("DOCUMENT_KEYRING") {
+            let keyring = rx_seal::Keyring::from_json(&json).map_err(|e| {
+                rx_platform::config::ConfigError::Malformed { name: "DOCUMENT_KEYRING".into(), reason: e.to_string() }
+            })?;
+            config.keyring = Some(Arc::new(keyring));
+        } else if rx_platform::config::var("DOCUMENT_PLAINTEXT").is_some_and(|v| v == "true") {
+            tracing::warn!("DOCUMENT_PLAINTEXT=true: documents are stored unencrypted; never use this with real data");
+            config.plaintext_documents = true;
+        } else {
+            return Err(rx_platform::config::ConfigError::Missing { name: "DOCUMENT_KEYRING".into() });
+        }
+        Ok(config)
+    }
+
+    /// The settings without the document keys (what `rxbridge config show` checks):
+    /// `INTAKE_NPI_CHECK` = `strict` (default) or `shape` (test traffic whose NPIs fail the
+    /// check digit).
+    pub fn settings_from_env() -> Result<Self, rx_platform::config::ConfigError> {
         let mut config = Self::default();
         config.validation.npi_check = match rx_platform::config::string_or("INTAKE_NPI_CHECK", "strict").as_str() {
             "strict" => NpiCheck::Strict,
@@ -45,6 +68,11 @@ impl IntakeConfig {
             }
         };
         Ok(config)
+    }
+
+    /// How documents are protected at rest.
+    pub fn sealer(&self) -> store::Sealer<'_> {
+        store::Sealer { keyring: self.keyring.as_deref(), plaintext: self.plaintext_documents }
     }
 }
 
@@ -152,7 +180,7 @@ impl App {
                     ServiceError::Unreadable(u) => u.reason.clone(),
                     _ => "internal error while reading".into(),
                 };
-                let id = store::insert_unreadable(&self.pool, &doc, &why).await?;
+                let id = store::insert_unreadable(&self.pool, &doc, &why, self.config.sealer()).await?;
                 tracing::info!(document_id = %id, "unreadable document stored");
                 return Err(e);
             }
@@ -172,7 +200,7 @@ impl App {
         let verdict = self.verdict(&canonical);
 
         let mut tx = self.pool.begin().await?;
-        let Some(document_id) = store::insert_document(&mut tx, &doc).await? else {
+        let Some(document_id) = store::insert_document(&mut tx, &doc, self.config.sealer()).await? else {
             // a concurrent submission of the same document won the race
             tx.rollback().await?;
             let mut conn = self.pool.acquire().await?;
@@ -182,7 +210,7 @@ impl App {
             drop(conn);
             return Ok(Submitted { view: self.view(&s.clinic_id, id).await?, duplicate: true });
         };
-        store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages).await?;
+        store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages, self.config.sealer()).await?;
         let patient_id = store::match_patient(&mut tx, &s.clinic_id, &canonical).await?;
         let record = Record {
             id: Uuid::now_v7(),
@@ -227,7 +255,7 @@ impl App {
             source_label: "",
             channel,
         };
-        store::insert_unreadable(&self.pool, &doc, reason).await
+        store::insert_unreadable(&self.pool, &doc, reason, self.config.sealer()).await
     }
 
     /// One prescription with its history.
@@ -271,7 +299,8 @@ impl App {
     ) -> Result<(View, Vec<u8>, String, Vec<store::StoredPage>), ServiceError> {
         let view = self.view(clinic_id, id).await?;
         let mut conn = self.pool.acquire().await?;
-        let (content, media_type, pages) = store::document(&mut conn, clinic_id, view.record.document_id).await?;
+        let (content, media_type, pages) =
+            store::document(&mut conn, clinic_id, view.record.document_id, self.config.sealer()).await?;
         Ok((view, content, media_type, pages))
     }
 

@@ -118,7 +118,7 @@ pub async fn start_at(
 /// The extra listeners (besides gRPC and metrics) this service opens with the current
 /// environment, by name; `rxbridge config show` reports them so deployments can be checked.
 pub fn extra_listeners() -> Result<Vec<(String, SocketAddr)>, ConfigError> {
-    IntakeConfig::from_env()?;
+    IntakeConfig::settings_from_env()?;
     Ok(vec![
         ("fhir".to_owned(), rx_platform::config::addr_or("INTAKE_FHIR_ADDR", "0.0.0.0:8080")?),
         ("mllp".to_owned(), rx_platform::config::addr_or("INTAKE_MLLP_ADDR", "0.0.0.0:2575")?),

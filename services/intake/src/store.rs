@@ -82,6 +82,43 @@ fn record(row: &PgRow) -> Result<Record, ServiceError> {
     })
 }
 
+/// How documents are protected at rest: sealed with the keyring, or (development only)
+/// stored as they are. Without either, storing a document is refused.
+#[derive(Debug, Clone, Copy)]
+pub struct Sealer<'k> {
+    pub keyring: Option<&'k rx_seal::Keyring>,
+    pub plaintext: bool,
+}
+
+impl Sealer<'_> {
+    /// Binds a sealed value to its clinic, document, and part, so it opens nowhere else.
+    fn aad(clinic_id: &str, document_id: Uuid, part: &str) -> Vec<u8> {
+        format!("{clinic_id}/{document_id}/{part}").into_bytes()
+    }
+
+    pub fn seal(&self, clinic_id: &str, document_id: Uuid, part: &str, plain: &[u8]) -> Result<Vec<u8>, ServiceError> {
+        match (self.keyring, self.plaintext) {
+            (Some(k), _) => k
+                .seal(plain, &Self::aad(clinic_id, document_id, part))
+                .map_err(|e| ServiceError::Internal(format!("sealing a document: {e}"))),
+            (None, true) => Ok(plain.to_vec()),
+            (None, false) => Err(ServiceError::Internal("document encryption is not configured".into())),
+        }
+    }
+
+    pub fn open(&self, clinic_id: &str, document_id: Uuid, part: &str, blob: &[u8]) -> Result<Vec<u8>, ServiceError> {
+        match self.keyring {
+            Some(k) => k
+                .open(blob, &Self::aad(clinic_id, document_id, part))
+                .map_err(|e| ServiceError::Internal(format!("opening a document: {e}"))),
+            None if rx_seal::Keyring::key_id(blob).is_some() => {
+                Err(ServiceError::Internal("the document is sealed and no keyring is configured".into()))
+            }
+            None => Ok(blob.to_vec()),
+        }
+    }
+}
+
 /// The prescription an earlier submission with the same key or the same bytes created.
 pub async fn find_duplicate(
     conn: &mut PgConnection,
@@ -104,22 +141,29 @@ pub async fn find_duplicate(
 }
 
 /// Keeps a document that could not be read, with the reason; returns its id.
-pub async fn insert_unreadable(pool: &PgPool, doc: &NewDocument<'_>, error: &str) -> Result<Uuid, ServiceError> {
+pub async fn insert_unreadable(
+    pool: &PgPool,
+    doc: &NewDocument<'_>,
+    error: &str,
+    sealer: Sealer<'_>,
+) -> Result<Uuid, ServiceError> {
     let id = Uuid::now_v7();
+    let sealed = sealer.seal(doc.clinic_id, id, "content", doc.content)?;
     sqlx::query(
         "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
                                 channel, readable, error)
-         VALUES ($1, $2, $3, $4, $5, encode(sha256($3), 'hex'), $6, $7, $8, false, $9)",
+         VALUES ($1, $2, $3, $4, $5, $10, $6, $7, $8, false, $9)",
     )
     .bind(id)
     .bind(doc.clinic_id)
-    .bind(doc.content)
+    .bind(sealed)
     .bind(doc.media_type)
     .bind(doc.format)
     .bind(doc.idempotency_key)
     .bind(doc.source_label)
     .bind(doc.channel)
     .bind(error)
+    .bind(rx_seal::fingerprint(doc.content))
     .execute(pool)
     .await?;
     Ok(id)
@@ -127,22 +171,28 @@ pub async fn insert_unreadable(pool: &PgPool, doc: &NewDocument<'_>, error: &str
 
 /// Inserts a readable document; `None` when an earlier one with the same key or bytes exists
 /// (the caller then returns that one's prescription).
-pub async fn insert_document(conn: &mut PgConnection, doc: &NewDocument<'_>) -> Result<Option<Uuid>, ServiceError> {
+pub async fn insert_document(
+    conn: &mut PgConnection,
+    doc: &NewDocument<'_>,
+    sealer: Sealer<'_>,
+) -> Result<Option<Uuid>, ServiceError> {
     let id = Uuid::now_v7();
+    let sealed = sealer.seal(doc.clinic_id, id, "content", doc.content)?;
     let inserted = sqlx::query(
         "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
                                 channel, readable)
-         VALUES ($1, $2, $3, $4, $5, encode(sha256($3), 'hex'), $6, $7, $8, true)
+         VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, true)
          ON CONFLICT DO NOTHING",
     )
     .bind(id)
     .bind(doc.clinic_id)
-    .bind(doc.content)
+    .bind(sealed)
     .bind(doc.media_type)
     .bind(doc.format)
     .bind(doc.idempotency_key)
     .bind(doc.source_label)
     .bind(doc.channel)
+    .bind(rx_seal::fingerprint(doc.content))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -155,8 +205,14 @@ pub async fn insert_pages(
     clinic_id: &str,
     document_id: Uuid,
     pages: &[PageText],
+    sealer: Sealer<'_>,
 ) -> Result<(), ServiceError> {
     for (i, page) in pages.iter().enumerate() {
+        let text = sealer.seal(clinic_id, document_id, &format!("page {i} text"), page.text.as_bytes())?;
+        let image = match &page.image_png {
+            Some(png) => Some(sealer.seal(clinic_id, document_id, &format!("page {i} image"), png)?),
+            None => None,
+        };
         sqlx::query(
             "INSERT INTO ocr_pages (document_id, clinic_id, page_no, text, confidence, image_png)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -164,9 +220,9 @@ pub async fn insert_pages(
         .bind(document_id)
         .bind(clinic_id)
         .bind(i32::try_from(i + 1).unwrap_or(i32::MAX))
-        .bind(&page.text)
+        .bind(text)
         .bind(page.confidence)
-        .bind(page.image_png.as_deref())
+        .bind(image)
         .execute(&mut *conn)
         .await?;
     }
@@ -453,6 +509,7 @@ pub async fn document(
     conn: &mut PgConnection,
     clinic_id: &str,
     document_id: Uuid,
+    sealer: Sealer<'_>,
 ) -> Result<(Vec<u8>, String, Vec<StoredPage>), ServiceError> {
     let row = sqlx::query("SELECT content, media_type FROM documents WHERE id = $1 AND clinic_id = $2")
         .bind(document_id)
@@ -469,13 +526,23 @@ pub async fn document(
     .await?;
     let pages = pages
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
+            let text: Vec<u8> = r.try_get("text")?;
+            let text = sealer.open(clinic_id, document_id, &format!("page {i} text"), &text)?;
+            let image: Option<Vec<u8>> = r.try_get("image_png")?;
+            let image_png = match image {
+                Some(blob) => Some(sealer.open(clinic_id, document_id, &format!("page {i} image"), &blob)?),
+                None => None,
+            };
             Ok(StoredPage {
-                text: r.try_get("text")?,
+                text: String::from_utf8_lossy(&text).into_owned(),
                 confidence: r.try_get("confidence")?,
-                image_png: r.try_get("image_png")?,
+                image_png,
             })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
-    Ok((row.try_get("content")?, row.try_get("media_type")?, pages))
+    let content: Vec<u8> = row.try_get("content")?;
+    let content = sealer.open(clinic_id, document_id, "content", &content)?;
+    Ok((content, row.try_get("media_type")?, pages))
 }

@@ -323,12 +323,18 @@ async fn unreadable_documents_are_refused_with_field_details_and_kept() {
         assert_eq!(details.field_violations[0].field, *field, "{name}");
         assert!(!details.field_violations[0].description.is_empty(), "{name}");
     }
-    let kept: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT content FROM documents WHERE NOT readable ORDER BY received_at, id")
+    let kept: Vec<(uuid::Uuid, Vec<u8>)> =
+        sqlx::query_as("SELECT id, content FROM documents WHERE NOT readable ORDER BY received_at, id")
             .fetch_all(&h.pool)
             .await
             .unwrap();
-    assert_eq!(kept, cases.iter().map(|c| c.1.clone()).collect::<Vec<_>>());
+    // Kept sealed, and opening to exactly what was received.
+    let opened: Vec<Vec<u8>> = kept
+        .iter()
+        .map(|(id, blob)| keyring().open(blob, format!("{CLINIC}/{id}/content").as_bytes()).unwrap())
+        .collect();
+    assert_eq!(opened, cases.iter().map(|c| c.1.clone()).collect::<Vec<_>>());
+    assert!(kept.iter().all(|(_, blob)| rx_seal::Keyring::key_id(blob) == Some("test-1")));
     assert_eq!(count(&h.pool, "SELECT count(*) FROM prescriptions").await, 0);
     assert_eq!(count(&h.pool, "SELECT count(*) FROM outbox").await, 0);
 }
@@ -443,4 +449,55 @@ async fn mllp_answers_ae_when_the_database_is_down() {
     assert!(ack.contains("\rMSA|AE|MSG0001"), "{ack}");
     assert!(ack.contains("\rERR|") && ack.contains("207"), "application internal error: {ack}");
     assert_eq!(count(&h.pool, "SELECT count(*) FROM prescriptions").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_sealed_at_rest_and_still_open_after_key_rotation() {
+    let h = harness().await;
+    let mut intake = intake_client(&h).await;
+    let orm = fixture(ORM);
+    let request = SubmitDocumentRequest { content: orm.clone(), ..Default::default() };
+    let rx = intake.submit_document(req(request, None)).await.unwrap().into_inner().prescription.unwrap();
+    let (document_id, stored): (uuid::Uuid, Vec<u8>) = sqlx::query_as(
+        "SELECT d.id, d.content FROM documents d JOIN prescriptions p ON p.document_id = d.id WHERE p.id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(&rx.id).unwrap())
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(rx_seal::Keyring::key_id(&stored), Some("test-1"));
+    assert!(!stored.windows(11).any(|w| w == b"TESTPATIENT"), "no patient data in the stored bytes");
+
+    let open = |keyring: &rx_seal::Keyring| {
+        let pool = h.pool.clone();
+        let keyring = keyring.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            let sealer = rx_intake::store::Sealer { keyring: Some(&keyring), plaintext: false };
+            rx_intake::store::document(&mut conn, CLINIC, document_id, sealer).await.map(|(content, _, _)| content)
+        }
+    };
+    assert_eq!(open(&keyring()).await.unwrap(), orm, "the original, byte for byte");
+    let stranger = r#"{"current": "x", "keys": {"x": "c29tZW9uZS1lbHNlcy1rZXktMzItYnl0ZXMtbG9uZyE="}}"#;
+    assert!(open(&rx_seal::Keyring::from_json(stranger).unwrap()).await.is_err(), "only its key opens it");
+    // Rotation: a new current key, the old one kept until every data key is re-wrapped.
+    let rotated = rx_seal::Keyring::from_json(
+        r#"{"current": "test-2", "keys": {"test-1": "dGVzdC1vbmx5LWtleS1mb3ItcnhicmlkZ2UtdGVzdHM=",
+                                          "test-2": "c2Vjb25kLXRlc3Qta2V5LWZvci1yeGJyaWRnZS10c3Q="}}"#,
+    )
+    .unwrap();
+    assert_eq!(open(&rotated).await.unwrap(), orm, "readable while both keys are held");
+    let aad = format!("{CLINIC}/{document_id}/content");
+    let rewrapped = rotated.rewrap(&stored, aad.as_bytes()).unwrap().expect("moved to the new key");
+    sqlx::query("UPDATE documents SET content = $1 WHERE id = $2")
+        .bind(&rewrapped)
+        .bind(document_id)
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let only_new = rx_seal::Keyring::from_json(
+        r#"{"current": "test-2", "keys": {"test-2": "c2Vjb25kLXRlc3Qta2V5LWZvci1yeGJyaWRnZS10c3Q="}}"#,
+    )
+    .unwrap();
+    assert_eq!(open(&only_new).await.unwrap(), orm, "readable after the old key is retired");
 }

@@ -70,8 +70,20 @@ impl Drop for Harness {
 
 /// A "today" within the age limit of every synthetic sample.
 pub fn config() -> IntakeConfig {
-    IntakeConfig { today: Some(time::macros::date!(2026 - 02 - 15)), ..IntakeConfig::default() }
+    IntakeConfig {
+        today: Some(time::macros::date!(2026 - 02 - 15)),
+        keyring: Some(std::sync::Arc::new(keyring())),
+        ..IntakeConfig::default()
+    }
 }
+
+/// A synthetic test keyring (the documents are sealed as in production).
+pub fn keyring() -> rx_seal::Keyring {
+    rx_seal::Keyring::from_json(TEST_KEYRING).expect("test keyring")
+}
+
+pub const TEST_KEYRING: &str =
+    r#"{"current": "test-1", "keys": {"test-1": "dGVzdC1vbmx5LWtleS1mb3ItcnhicmlkZ2UtdGVzdHM="}}"#;
 
 pub async fn harness() -> Harness {
     let db = TestDb::create().await.expect("test database");

@@ -173,6 +173,16 @@ impl Keyring {
     }
 }
 
+/// The SHA-256 of a document's bytes, in hex: how a repeated submission is recognised
+/// without reading stored documents.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 fn aead(key: &[u8; KEY_LEN]) -> Result<LessSafeKey, SealError> {
     UnboundKey::new(&AES_256_GCM, key).map(LessSafeKey::new).map_err(|_| SealError::Corrupt)
 }
@@ -255,6 +265,11 @@ mod tests {
         let sealed = k.rewrap(b"plain", b"d").unwrap().unwrap();
         assert_eq!(k.open(&sealed, b"d").unwrap(), b"plain");
         assert_eq!(k.open(b"RXS1\x02k1short", b"d"), Err(SealError::Corrupt));
+    }
+
+    #[test]
+    fn fingerprints_are_sha256_hex() {
+        assert_eq!(fingerprint(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

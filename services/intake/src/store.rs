@@ -546,3 +546,80 @@ pub async fn document(
     let content = sealer.open(clinic_id, document_id, "content", &content)?;
     Ok((content, row.try_get("media_type")?, pages))
 }
+
+/// What a re-wrap pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rewrapped {
+    pub examined: u64,
+    pub rewrapped: u64,
+}
+
+/// Moves every stored document, page image and OCR text to the keyring's current master key
+/// (sealing any stored before encryption was on), `batch` documents per transaction. Safe to
+/// run while intake serves and to run again: what is already current is left alone.
+pub async fn rewrap_documents(
+    pool: &PgPool,
+    keyring: &rx_seal::Keyring,
+    batch: i64,
+) -> Result<Rewrapped, ServiceError> {
+    let mut done = Rewrapped::default();
+    let mut after = Uuid::nil();
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<(Uuid, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, clinic_id, content FROM documents WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
+        )
+        .bind(after)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, clinic, content) in &rows {
+            done.examined += 1;
+            let mut changed = false;
+            let aad = |part: &str| format!("{clinic}/{id}/{part}").into_bytes();
+            let rewrap = |blob: &[u8], part: &str| {
+                keyring.rewrap(blob, &aad(part)).map_err(|e| ServiceError::Internal(format!("document {id}: {e}")))
+            };
+            if let Some(new) = rewrap(content, "content")? {
+                sqlx::query("UPDATE documents SET content = $1 WHERE id = $2")
+                    .bind(new)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                changed = true;
+            }
+            let pages: Vec<(i32, Vec<u8>, Option<Vec<u8>>)> = sqlx::query_as(
+                "SELECT page_no, text, image_png FROM ocr_pages WHERE document_id = $1 ORDER BY page_no",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (page_no, text, image) in pages {
+                let i = page_no - 1;
+                let text = rewrap(&text, &format!("page {i} text"))?;
+                let image = match &image {
+                    Some(png) => rewrap(png, &format!("page {i} image"))?,
+                    None => None,
+                };
+                if text.is_some() || image.is_some() {
+                    sqlx::query(
+                        "UPDATE ocr_pages SET text = COALESCE($1, text), image_png = COALESCE($2, image_png)
+                         WHERE document_id = $3 AND page_no = $4",
+                    )
+                    .bind(text)
+                    .bind(image)
+                    .bind(id)
+                    .bind(page_no)
+                    .execute(&mut *tx)
+                    .await?;
+                    changed = true;
+                }
+            }
+            done.rewrapped += u64::from(changed);
+        }
+        tx.commit().await?;
+    }
+    Ok(done)
+}

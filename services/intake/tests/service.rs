@@ -487,14 +487,10 @@ async fn documents_are_sealed_at_rest_and_still_open_after_key_rotation() {
     )
     .unwrap();
     assert_eq!(open(&rotated).await.unwrap(), orm, "readable while both keys are held");
-    let aad = format!("{CLINIC}/{document_id}/content");
-    let rewrapped = rotated.rewrap(&stored, aad.as_bytes()).unwrap().expect("moved to the new key");
-    sqlx::query("UPDATE documents SET content = $1 WHERE id = $2")
-        .bind(&rewrapped)
-        .bind(document_id)
-        .execute(&h.pool)
-        .await
-        .unwrap();
+    let pass = rx_intake::store::rewrap_documents(&h.pool, &rotated, 10).await.unwrap();
+    assert_eq!((pass.examined, pass.rewrapped), (1, 1));
+    let again = rx_intake::store::rewrap_documents(&h.pool, &rotated, 10).await.unwrap();
+    assert_eq!(again.rewrapped, 0, "a second pass finds nothing left to move");
     let only_new = rx_seal::Keyring::from_json(
         r#"{"current": "test-2", "keys": {"test-2": "c2Vjb25kLXRlc3Qta2V5LWZvci1yeGJyaWRnZS10c3Q="}}"#,
     )

@@ -65,6 +65,13 @@ enum Command {
     },
     /// Runs the payer and clearinghouse simulator.
     PayerSim(rx_payer_sim::cli::Args),
+    /// Document key rotation: after adding a new current key to DOCUMENT_KEYRING, moves every
+    /// stored document's data key to it; then the old key can be removed.
+    RewrapDocuments {
+        /// Documents per transaction.
+        #[arg(long, default_value_t = 200)]
+        batch: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +158,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Claims { command } => command.run().await,
         Command::X12 { command } => command.run().await,
         Command::PayerSim(args) => args.run(|addr| println!("payer-sim listening on {addr}")).await,
+        Command::RewrapDocuments { batch } => {
+            let settings = Settings::from_env(&[Service::Intake])?;
+            let config = rx_intake::IntakeConfig::from_env()?;
+            let keyring = config.keyring.ok_or_else(|| anyhow::anyhow!("DOCUMENT_KEYRING is not set"))?;
+            let pool = Service::Intake.connect(&settings).await?;
+            let done = rx_intake::store::rewrap_documents(&pool, &keyring, batch.max(1)).await?;
+            println!(
+                "documents examined={} rewrapped={} current_key={}",
+                done.examined,
+                done.rewrapped,
+                keyring.current()
+            );
+            Ok(())
+        }
         Command::Db { command: DbCommand::Init { admin_url, database } } => {
             rx_platform::db::bootstrap(&rx_platform::config::Secret::new(admin_url), &database).await?;
             println!("database {database} ready with roles and schemas for intake, benefits and claims");

@@ -7,7 +7,7 @@ ADMIN_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DATABASE_NAME ?= rxbridge
 export RXBRIDGE_ADMIN_DATABASE_URL ?= $(ADMIN_DATABASE_URL)
 
-.PHONY: run test deps services system-packages lint unit clean-test-dbs build x12-check python-tools
+.PHONY: run test deps services system-packages lint deny unit clean-test-dbs build x12-check python-tools
 
 ## run: start Postgres and RabbitMQ, create the database and roles, migrate, serve all services
 run: deps
@@ -18,7 +18,7 @@ run: deps
 	AUTH_INSECURE_DEV_HEADERS=true DOCUMENT_PLAINTEXT=true ./target/debug/rxbridge serve --target all
 
 ## test: formatting, lints and every test against the real Postgres and RabbitMQ
-test: deps clean-test-dbs lint x12-check deploy-check release-build unit
+test: deps clean-test-dbs lint deny x12-check deploy-check release-build unit
 
 deps: system-packages services
 
@@ -43,6 +43,13 @@ system-packages:
 clean-test-dbs:
 	@psql "$(ADMIN_DATABASE_URL)" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'rxbridge\_test\_%'" \
 	  | while read -r db; do psql "$(ADMIN_DATABASE_URL)" -qc "DROP DATABASE IF EXISTS \"$$db\" WITH (FORCE)"; done
+
+## deny: licenses (no GPL/AGPL in the binary), banned crates and sources, by cargo-deny
+## (installed once). Advisories need GitHub, which this machine cannot reach.
+CARGO_DENY_VERSION := 0.20.2
+deny:
+	@command -v cargo-deny >/dev/null || $(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION)
+	$(CARGO) deny --config .ci/deny.toml check licenses bans sources
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -236,6 +236,44 @@ impl App {
         Ok(Submitted { view: self.view(&s.clinic_id, record.id).await?, duplicate: false })
     }
 
+    /// Audits a submission that arrived outside gRPC (whose layer audits every call): FHIR
+    /// REST and MLLP. A trail that cannot be written is logged, not fatal: the document is
+    /// already stored and acknowledged.
+    pub async fn audit_submission(
+        &self,
+        caller: (&str, &str, &str),
+        action: &str,
+        outcome: &Result<Submitted, ServiceError>,
+    ) {
+        let (clinic_id, subject, roles) = caller;
+        let (resource, result) = match outcome {
+            Ok(s) => (
+                rx_platform::audit::AuditResource {
+                    kind: "prescription",
+                    id: s.view.record.id.to_string(),
+                    patient_id: s.view.record.patient_id.map(|p| p.to_string()).unwrap_or_default(),
+                },
+                "OK",
+            ),
+            Err(ServiceError::Unreadable(_) | ServiceError::InvalidArgument { .. }) => {
+                (rx_platform::audit::AuditResource::default(), "INVALID_ARGUMENT")
+            }
+            Err(_) => (rx_platform::audit::AuditResource::default(), "UNAVAILABLE"),
+        };
+        let entry = rx_platform::audit::Entry {
+            clinic_id: clinic_id.to_owned(),
+            subject: subject.to_owned(),
+            roles: roles.to_owned(),
+            action: action.to_owned(),
+            resource,
+            peer: String::new(),
+            outcome: result.to_owned(),
+        };
+        if let Err(e) = rx_platform::audit::record(&self.pool, &entry).await {
+            tracing::error!(error = %e, action, "submission not audited");
+        }
+    }
+
     /// Keeps a document an adapter refused before reading it (e.g. a FHIR resource posted to
     /// the wrong endpoint), so every document received is on record.
     pub async fn keep_refused(

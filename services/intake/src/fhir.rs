@@ -125,7 +125,10 @@ async fn create(fhir: Fhir, headers: HeaderMap, body: Bytes, endpoint: &'static 
         source_label: "fhir rest".into(),
         channel: "fhir_rest",
     };
-    match app.submit(submission).await {
+    let submitted = app.submit(submission).await;
+    let who = (caller.clinic_id.as_str(), caller.subject.as_str(), caller.roles_text());
+    app.audit_submission((who.0, who.1, &who.2), &format!("fhir/r4/{endpoint} POST"), &submitted).await;
+    match submitted {
         Ok(s) => {
             let r = &s.view.record;
             let mut oo =

@@ -100,6 +100,9 @@ pub async fn answer(app: &App, clinic_id: &str, payload: Vec<u8>) -> String {
             channel: "mllp",
         })
         .await;
+    let sender = header.map(|h| format!("mllp:{}/{}", h.sending_application().raw(), h.sending_facility().raw()));
+    let sender = sender.unwrap_or_else(|| "mllp:unknown".into());
+    app.audit_submission((clinic_id, &sender, "integrator"), "mllp/hl7v2", &outcome).await;
     let (code, error, text_out) = match &outcome {
         Ok(s) => {
             tracing::info!(prescription_id = %s.view.record.id, duplicate = s.duplicate, "mllp message stored");

@@ -380,6 +380,14 @@ async fn fhir_rest_creates_idempotently_and_answers_operation_outcomes() {
     assert_eq!(body["issue"][1]["severity"], "warning", "review reasons come as warnings: {body}");
 
     assert_eq!(accepted_for(&h, &id).await.len(), 1, "the repeated POST made no second event");
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'fhir/r4/Bundle POST' AND resource_id = $1 AND outcome = 'OK'",
+    )
+    .bind(&id)
+    .fetch_one(&h.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2, "both POSTs of the bundle are in the audit trail");
     assert_eq!(count(&h.pool, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
 }
 
@@ -403,6 +411,15 @@ async fn mllp_acks_after_commit_and_rejects_unreadable_messages() {
     assert_eq!(clinic, MLLP_CLINIC);
     assert_eq!(count(&h.pool, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
     assert_eq!(accepted_for(&h, &id.to_string()).await.len(), 1, "the resend made no second event");
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT subject, outcome FROM audit_log WHERE action = 'mllp/hl7v2' AND clinic_id = $1 ORDER BY id",
+    )
+    .bind(MLLP_CLINIC)
+    .fetch_all(&h.pool)
+    .await
+    .unwrap();
+    assert!(audited.iter().any(|(who, outcome)| who == "mllp:EHR/SYNTHCLINIC" && outcome == "OK"), "{audited:?}");
+    assert!(audited.iter().any(|(_, outcome)| outcome == "INVALID_ARGUMENT"), "refused messages too: {audited:?}");
 
     // bytes outside a frame close the connection
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

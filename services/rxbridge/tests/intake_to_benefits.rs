@@ -126,14 +126,7 @@ async fn next_for(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outage() {
     let db = TestDb::create().await.expect("database");
-    let mut env = support::env_for(&db);
-    let status =
-        support::rxbridge().args(["migrate", "--target", "all"]).envs(env.clone()).status().await.expect("migrate");
-    assert!(status.success());
-    let plans = concat!(env!("CARGO_MANIFEST_DIR"), "/../payer-sim/examples/plans.json");
-    let (_sim, lines) =
-        support::spawn_until_listening(&["payer-sim", "--config", plans, "--addr", "127.0.0.1:0"], &env, 1).await;
-    let sim = lines[0].rsplit(' ').next().expect("payer-sim address").to_owned();
+    let (mut env, _sim, sim) = support::migrated_with_payer_sim(&db).await;
     // Two attempts of at most 2 s each per check; rechecks every second while testing.
     env.push((
         "BENEFITS_PAYERS".into(),

@@ -106,3 +106,15 @@ pub async fn spawn_until_listening(args: &[&str], env: &[(String, String)], line
     tokio::spawn(async move { while let Ok(Some(_)) = reader.next_line().await {} });
     (child, seen)
 }
+
+/// Migrates every schema of `db` and starts `payer-sim` with the example plans on a free port;
+/// returns the environment for the services, the simulator process and its address.
+pub async fn migrated_with_payer_sim(db: &TestDb) -> (Vec<(String, String)>, Child, String) {
+    let env = env_for(db);
+    let status = rxbridge().args(["migrate", "--target", "all"]).envs(env.clone()).status().await.expect("migrate");
+    assert!(status.success(), "migrate failed");
+    let plans = concat!(env!("CARGO_MANIFEST_DIR"), "/../payer-sim/examples/plans.json");
+    let (sim, lines) = spawn_until_listening(&["payer-sim", "--config", plans, "--addr", "127.0.0.1:0"], &env, 1).await;
+    let addr = lines[0].rsplit(' ').next().expect("payer-sim address").to_owned();
+    (env, sim, addr)
+}

@@ -73,10 +73,19 @@ impl Settings {
             );
         }
         let authentication = rx_platform::auth::Authenticator::describe_env()?;
+        // How intake would store documents (checked like the JWKS: the key itself is a Secret).
+        let documents = if rx_platform::config::var("DOCUMENT_KEYRING").is_some() {
+            "sealed"
+        } else if rx_platform::config::var("DOCUMENT_PLAINTEXT").is_some_and(|v| v == "true") {
+            "plaintext"
+        } else {
+            "unconfigured"
+        };
         Ok(serde_json::json!({
             "metrics": self.metrics_addr.to_string(),
             "namespace": self.namespace,
             "authentication": authentication,
+            "documents": documents,
             "services": per_service,
         }))
     }

@@ -366,6 +366,9 @@ fn check(overlay: &Overlay) -> Vec<String> {
                 if shown.config["authentication"] != "jwt" {
                     problems.push(format!("{who}: callers are not authenticated with tokens (AUTH_JWKS_FILE)"));
                 }
+                if shown.config["services"].get("intake").is_some() && shown.config["documents"] != "sealed" {
+                    problems.push(format!("{who}: documents would not be encrypted (DOCUMENT_KEYRING)"));
+                }
                 check_ports(overlay, &who, labels, container, &shown.config, &mut problems);
                 check_grace(&who, pod, container, &shown.env, &mut problems);
                 serving.insert(id.trim_start_matches("Deployment/").to_owned(), shown);
@@ -723,6 +726,15 @@ fn the_check_catches_a_broken_deployment() {
         intake_container(o)["env"].as_array_mut().expect("env").retain(|v| v["name"] != "INTAKE_DATABASE_URL");
     });
     assert!(reports(&missing_env, &["Deployment/intake/intake", "INTAKE_DATABASE_URL is not set from a Secret"]));
+
+    // Callers' keys or the document keyring missing: the server would refuse to start, or
+    // store patients' documents unencrypted.
+    for (var, says) in [("AUTH_JWKS_FILE", "not authenticated"), ("DOCUMENT_KEYRING", "not be encrypted")] {
+        let missing = broken(&|o| {
+            intake_container(o)["env"].as_array_mut().expect("env").retain(|v| v["name"] != var);
+        });
+        assert!(reports(&missing, &["Deployment/intake/intake", says]), "{var}: {:?}", check(&missing));
+    }
 
     // A malformed value in the ConfigMap: `config show` names the variable.
     let malformed = broken(&|o| {

@@ -141,8 +141,11 @@ async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outa
     let namespace = env.iter().find(|(k, _)| k == "RXBRIDGE_NAMESPACE").map(|(_, v)| v.clone()).unwrap();
     let (_observer, mut events) = observe(&namespace).await;
 
-    let (_intake, intake_lines) = support::spawn_until_listening(&["serve", "--target", "intake"], &env, 4).await;
-    let (_benefits, _) = support::spawn_until_listening(&["serve", "--target", "benefits"], &env, 2).await;
+    // Everything the services log, at debug level, is searched for patient data at the end.
+    env.push(("RUST_LOG".into(), "debug,h2=info,hyper=info,tower=info".into()));
+    let (_intake, intake_lines, intake_log) = support::spawn_logged(&["serve", "--target", "intake"], &env, 4).await;
+    let (_benefits, benefits_lines, benefits_log) =
+        support::spawn_logged(&["serve", "--target", "benefits"], &env, 2).await;
     let grpc = intake_lines
         .iter()
         .find_map(|l| l.split_once("intake grpc listening on ").map(|(_, a)| a.to_owned()))
@@ -195,4 +198,24 @@ async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outa
     assert_eq!(up.decision(), CoverageDecision::Covered, "{up:?}");
     assert_eq!(money(up.estimated_patient_cost_per_session.as_ref()).as_deref(), Some("25.00"), "the copay");
     assert!(up.checked_at > down.checked_at);
+
+    // The PHI canary: no name, birth date, member id or street of these synthetic patients in
+    // any log line, or in any metric (name, label or value) the services expose.
+    let metrics = |lines: &[String]| {
+        lines.iter().find_map(|l| l.strip_prefix("metrics listening on ").map(str::to_owned)).expect("metrics")
+    };
+    let mut exposed = String::new();
+    for addr in [metrics(&intake_lines), metrics(&benefits_lines)] {
+        exposed.push_str(&admin(&addr, "GET", "/metrics", "").await);
+    }
+    let logs: Vec<String> = [intake_log, benefits_log].iter().flat_map(|l| l.lock().unwrap().clone()).collect();
+    assert!(logs.len() > 50, "the services logged ({} lines)", logs.len());
+    let canaries =
+        ["SAMPLEPERSON", "TESTPATIENT", "19750930", "1975-09-30", "19800412", "1980-04-12", "SIM100001", "SIM100002"];
+    for canary in canaries.iter().chain(&["9 EXAMPLE AVE"]) {
+        let hits: Vec<&String> = logs.iter().filter(|l| l.contains(canary)).collect();
+        assert!(hits.is_empty(), "{canary} in the logs: {:?}", hits.first());
+        assert!(!exposed.contains(canary), "{canary} in the metrics");
+    }
+    println!("phi_canary log_lines={} metrics_bytes={} hits=0", logs.len(), exposed.len());
 }

@@ -118,3 +118,48 @@ pub async fn migrated_with_payer_sim(db: &TestDb) -> (Vec<(String, String)>, Chi
     let addr = lines[0].rsplit(' ').next().expect("payer-sim address").to_owned();
     (env, sim, addr)
 }
+
+/// Every line a process wrote to stdout and stderr, kept for searching (the PHI canary).
+pub type Lines = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Like [`spawn_until_listening`], keeping every output line in the returned [`Lines`].
+pub async fn spawn_logged(args: &[&str], env: &[(String, String)], lines: usize) -> (Child, Vec<String>, Lines) {
+    let mut child = rxbridge()
+        .args(args)
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn rxbridge");
+    let kept: Lines = Lines::default();
+    let stderr = child.stderr.take().expect("stderr");
+    let into = kept.clone();
+    tokio::spawn(async move {
+        let mut reader = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            into.lock().expect("lines").push(line);
+        }
+    });
+    let stdout = child.stdout.take().expect("stdout");
+    let mut reader = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        while seen.len() < lines {
+            let Ok(Some(line)) = reader.next_line().await else { break };
+            if line.contains(" listening on ") {
+                seen.push(line.clone());
+            }
+            kept.lock().expect("lines").push(line);
+        }
+    })
+    .await;
+    assert!(read.is_ok() && seen.len() == lines, "rxbridge {args:?} did not start: {seen:?}");
+    let into = kept.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = reader.next_line().await {
+            into.lock().expect("lines").push(line);
+        }
+    });
+    (child, seen, kept)
+}

@@ -131,6 +131,10 @@ impl<H: Handler> Consumer<H> {
             .await?;
         tracing::info!(service = %self.config.service, queue = %queue, "consuming");
         let mut in_flight = JoinSet::new();
+        // A handler holds its transaction's connection and may take one more from the pool:
+        // more handlers at once than half the pool would leave them all waiting for a second
+        // connection (and hand their messages back towards the dead-letter queue).
+        let limit = usize::try_from(self.pool.options().get_max_connections() / 2).unwrap_or(1).max(1);
         let mut monitor = tokio::time::interval(Duration::from_secs(5));
         let result = loop {
             tokio::select! {
@@ -140,7 +144,7 @@ impl<H: Handler> Consumer<H> {
                 }
                 _ = monitor.tick() => self.report_depths(&channel).await,
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-                next = deliveries.next() => match next {
+                next = deliveries.next(), if in_flight.len() < limit => match next {
                     Some(Ok(delivery)) => {
                         let pool = self.pool.clone();
                         let handler = self.handler.clone();

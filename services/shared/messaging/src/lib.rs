@@ -47,7 +47,9 @@ impl Workers<'_> {
             spec,
             amqp_url: self.amqp_url.clone(),
             prefetch: 32,
-            transient_attempts: 5,
+            // About half a minute of in-place retries (backoff up to 5 s): a database that is
+            // away briefly does not push messages towards the dead-letter queue.
+            transient_attempts: 16,
         }
     }
 

@@ -59,6 +59,12 @@ lint:
 unit:
 	$(CARGO) nextest run --workspace --no-fail-fast
 
+.PHONY: soak
+## soak: the fault suite at its large size (2,000 prescriptions per fault, 10 s outages); prints
+## one figure line per fault
+soak: deps clean-test-dbs
+	RXBRIDGE_SOAK=1 $(CARGO) nextest run -p rxbridge --test faults --no-capture
+
 build:
 	$(CARGO) build --workspace
 

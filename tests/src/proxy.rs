@@ -23,6 +23,8 @@ struct State {
     upstream: SocketAddr,
     open: AtomicBool,
     delay_ms: AtomicU64,
+    // Extra delay of what the client sends (acknowledgements, publishes) only.
+    upstream_delay_ms: AtomicU64,
     // Bumped on every cut; connections from an older generation close.
     generation: tokio::sync::watch::Sender<u64>,
 }
@@ -43,7 +45,13 @@ impl TcpProxy {
     fn serve(listener: TcpListener, upstream: SocketAddr) -> std::io::Result<Self> {
         let addr = listener.local_addr()?;
         let (generation, _) = tokio::sync::watch::channel(0);
-        let state = Arc::new(State { upstream, open: AtomicBool::new(true), delay_ms: AtomicU64::new(0), generation });
+        let state = Arc::new(State {
+            upstream,
+            open: AtomicBool::new(true),
+            delay_ms: AtomicU64::new(0),
+            upstream_delay_ms: AtomicU64::new(0),
+            generation,
+        });
         let stop = CancellationToken::new();
         tokio::spawn(accept_loop(listener, state.clone(), stop.clone()));
         Ok(Self { addr, state, stop })
@@ -63,6 +71,13 @@ impl TcpProxy {
     /// Delays each forwarded chunk by `delay` (zero to stop delaying).
     pub fn set_delay(&self, delay: Duration) {
         self.state.delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
+    }
+
+    /// Delays only what clients send upstream, on top of `set_delay`: with a long delay the
+    /// server's side keeps flowing while the client's acknowledgements never arrive (a
+    /// one-way black hole). Applies to chunks read after the call.
+    pub fn set_upstream_delay(&self, delay: Duration) {
+        self.state.upstream_delay_ms.store(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
     }
 }
 
@@ -91,8 +106,10 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, stop: Cancellatio
             let (mut cr, mut cw) = client.into_split();
             let (mut sr, mut sw) = server.into_split();
             let delay = || Duration::from_millis(state.delay_ms.load(Ordering::SeqCst));
+            let upstream_delay =
+                || delay().saturating_add(Duration::from_millis(state.upstream_delay_ms.load(Ordering::SeqCst)));
             tokio::select! {
-                _ = pipe(&mut cr, &mut sw, delay) => {}
+                _ = pipe(&mut cr, &mut sw, upstream_delay) => {}
                 _ = pipe(&mut sr, &mut cw, delay) => {}
                 _ = cut.changed() => {}
             }

@@ -65,6 +65,11 @@ enum Command {
     },
     /// Runs the payer and clearinghouse simulator.
     PayerSim(rx_payer_sim::cli::Args),
+    /// Operators' commands: dead-letter queues and outbox backlogs.
+    Ops {
+        #[command(subcommand)]
+        command: crate::ops::Command,
+    },
     /// Document key rotation: after adding a new current key to DOCUMENT_KEYRING, moves every
     /// stored document's data key to it; then the old key can be removed.
     RewrapDocuments {
@@ -158,6 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Claims { command } => command.run().await,
         Command::X12 { command } => command.run().await,
         Command::PayerSim(args) => args.run(|addr| println!("payer-sim listening on {addr}")).await,
+        Command::Ops { command } => command.run().await,
         Command::RewrapDocuments { batch } => {
             let settings = Settings::from_env(&[Service::Intake])?;
             let config = rx_intake::IntakeConfig::from_env()?;

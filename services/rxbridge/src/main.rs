@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)]
 
 mod cli;
+mod ops;
 mod serve;
 mod settings;
 mod system;

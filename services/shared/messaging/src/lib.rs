@@ -6,6 +6,7 @@
 pub mod amqp;
 pub mod backoff;
 pub mod consumer;
+pub mod dead_letters;
 pub mod event;
 pub mod outbox;
 pub mod relay;
@@ -25,6 +26,10 @@ pub enum MessagingError {
     Database(#[from] sqlx::Error),
     #[error("the broker did not confirm a publish")]
     NotConfirmed,
+    #[error("the broker returned a replayed message: no queue is bound to its routing key")]
+    Unroutable,
+    #[error("dead-letter queue {0} does not exist (has its consumer ever started?)")]
+    NoQueue(String),
 }
 
 /// What a service needs to start its background parts (outbox relay, event consumer, extra

@@ -320,5 +320,29 @@ async fn a_prescription_goes_from_fax_and_referral_to_paid_claims() {
     let stored = find(&claims_logs, "coverage stored", "prescription_id", &paying_id).next().and_then(trace_id);
     assert_eq!(stored, referral_trace);
 
+    // 8. The PHI canary: none of the journey's patients' names, birth dates or member ids in
+    // any log line of any service (event fields, span attributes and errors included).
+    let all: Vec<String> =
+        [system.intake.logs(), benefits_logs, claims_logs].iter().flatten().map(serde_json::Value::to_string).collect();
+    assert!(all.len() > 20, "the services logged ({} lines)", all.len());
+    let canaries = [
+        "QUINLAN",
+        "TESTPATIENT",
+        "SAMPLEPERSON",
+        "1975-03-14",
+        "19750314",
+        "1980-01-01",
+        "19800101",
+        "1975-09-30",
+        "19750930",
+        "SHP448812097",
+        "JRNPAY001",
+        "JRNDENY01",
+    ];
+    for canary in canaries {
+        let hit = all.iter().find(|l| l.contains(canary));
+        assert!(hit.is_none(), "{canary} in a log line: {hit:?}");
+    }
+
     system.finish().await;
 }

@@ -138,3 +138,46 @@ release-build:
 	$(CARGO) build --release --locked -p rxbridge
 	./target/release/rxbridge --version
 	./target/release/rxbridge config show --target all >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks, not part of `make test`: criterion, the Python peers on the same input files, a
+# load run against the services started as separate processes, and the machine's ceilings, in
+# one command. The table goes to target/bench/report.md and to stdout.
+
+.PHONY: bench bench-tools
+
+BENCH_VENV ?= .venv-bench
+BENCH_OUT ?= $(CURDIR)/target/bench
+BENCH_BIN = $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/release
+BENCH_CRITERION_ARGS ?= --warm-up-time 1 --measurement-time 2 --sample-size 10
+BENCH_PACKAGES ?= -p rx-bench -p rx-hl7v2 -p intake-domain -p benefits-domain -p claims-domain -p rx-ocr
+PAYER_LATENCY_MS ?= 20
+
+## bench: every figure of issue #8 in one table (about 5 minutes of measuring on 2 cores, after the release build)
+bench: system-packages bench-tools
+	@# `make services` also clears test queues: only call it when a server is down, so the
+	@# integration tests of someone else running on this machine keep their queues
+	@pg_isready -h 127.0.0.1 -p 5432 -q && timeout 30 rabbitmq-diagnostics -q check_port_connectivity >/dev/null 2>&1 \
+	  || $(MAKE) --no-print-directory services
+	$(CARGO) build --release --locked -p rxbridge -p rx-bench
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	$(BENCH_BIN)/rx-bench inputs --out $(BENCH_OUT)/inputs
+	CRITERION_HOME=$(BENCH_OUT)/criterion RX_BENCH_INPUTS=$(BENCH_OUT)/inputs \
+	  $(CARGO) bench --locked $(BENCH_PACKAGES) --bench '*' -- $(BENCH_CRITERION_ARGS)
+	$(BENCH_VENV)/bin/python services/bench/peers/run_peers.py \
+	  --manifest $(BENCH_OUT)/inputs/manifest.json --out $(BENCH_OUT)/peers.jsonl
+	PAYER_LATENCY_MS=$(PAYER_LATENCY_MS) ADMIN_DATABASE_URL="$(ADMIN_DATABASE_URL)" \
+	  bash services/bench/load.sh $(BENCH_BIN)/rxbridge $(BENCH_BIN)/rx-bench $(BENCH_OUT)/load \
+	  || echo "bench: the load run failed; the report has no load rows" >&2
+	$(BENCH_BIN)/rx-bench report --criterion $(BENCH_OUT)/criterion --peers $(BENCH_OUT)/peers.jsonl \
+	  --loadtest $(BENCH_OUT)/load/loadtest.json --ceilings $(BENCH_OUT)/load/ceilings.json \
+	  --startup $(BENCH_OUT)/load/startup.tsv --payer-latency-ms $(PAYER_LATENCY_MS) \
+	  --out $(BENCH_OUT)/report.md \
+	  --machine "$$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) cores ($$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), shared"
+
+## bench-tools: the peers (pyx12, python-hl7, hl7apy) in a project-local virtual environment
+bench-tools: $(BENCH_VENV)/.installed
+$(BENCH_VENV)/.installed: services/bench/peers/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r services/bench/peers/requirements.txt
+	touch $@

@@ -65,6 +65,8 @@ enum Command {
     },
     /// Runs the payer and clearinghouse simulator.
     PayerSim(rx_payer_sim::cli::Args),
+    /// Drives a running system over gRPC and reports latency, throughput and process usage.
+    Loadtest(rx_loadtest::Args),
     /// Operators' commands: dead-letter queues and outbox backlogs.
     Ops {
         #[command(subcommand)]
@@ -163,6 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Claims { command } => command.run().await,
         Command::X12 { command } => command.run().await,
         Command::PayerSim(args) => args.run(|addr| println!("payer-sim listening on {addr}")).await,
+        Command::Loadtest(args) => rx_loadtest::run(args).await.map(drop),
         Command::Ops { command } => command.run().await,
         Command::RewrapDocuments { batch } => {
             let settings = Settings::from_env(&[Service::Intake])?;

@@ -277,9 +277,16 @@ async fn broker_connection_cut_twice_mid_flight() {
     let backlog =
         eventually(Duration::from_secs(60), || async { ops_backlog(&system, "intake").await.filter(|n| *n > 0) });
     let backlog = backlog.await;
+    // ... and so does Prometheus: intake's backlog gauge rises during the outage.
+    let metrics = system.intake.addr("metrics").expect("intake metrics");
+    let gauge = eventually(Duration::from_secs(30), || async {
+        outbox_backlog_gauge(&metrics, "intake").await.filter(|n| *n > 0.0)
+    })
+    .await;
     tokio::time::sleep(size.outage).await;
     proxy.restore();
     assert!(backlog.is_some(), "`rxbridge ops outbox` showed no backlog while the broker was away");
+    assert!(gauge.is_some(), "the outbox_backlog gauge did not rise while the broker was away");
     wait_until_sent(&sent, size.prescriptions * 6 / 10).await;
     proxy.cut();
     tokio::time::sleep(size.outage).await;
@@ -288,6 +295,18 @@ async fn broker_connection_cut_twice_mid_flight() {
     let acked = sender.await.expect("sender");
     report("broker_cut", &system, &pools, size.prescriptions, acked, fault_at).await;
     system.finish().await;
+}
+
+/// The `outbox_backlog` gauge of `service` on a Prometheus endpoint.
+async fn outbox_backlog_gauge(addr: &str, service: &str) -> Option<f64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let request = format!("GET /metrics HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body).await.ok()?;
+    let series = format!("outbox_backlog{{service=\"{service}\"}} ");
+    body.lines().find_map(|l| l.strip_prefix(series.as_str())).and_then(|v| v.trim().parse().ok())
 }
 
 async fn kill_mid_flight(name: &str, target: Target) {

@@ -61,6 +61,9 @@ impl Relay {
             wake.clone(),
             shutdown.clone(),
         ));
+        // The backlog gauges come from the database, so they keep moving while the broker is
+        // away: that is when operators need them.
+        let gauges = tokio::spawn(report_backlog(self.pool.clone(), self.config.service.clone(), shutdown.clone()));
         let mut backoff = Backoff::default();
         let name = format!("rxbridge-{}-relay", self.config.service);
         while let Some(connection) = crate::amqp::connect(&self.config.amqp_url, &name, &shutdown).await {
@@ -80,6 +83,7 @@ impl Relay {
             }
         }
         let _ = listener.await;
+        let _ = gauges.await;
     }
 
     async fn publish_until_error(
@@ -169,12 +173,8 @@ impl Relay {
         Ok(ids.len())
     }
 
-    /// Reports the backlog and prunes rows published longer ago than the retention.
+    /// Prunes rows published longer ago than the retention.
     async fn housekeeping(&self) {
-        if let Ok((count, oldest)) = crate::outbox::backlog(&self.pool).await {
-            metrics::gauge!("outbox_backlog", "service" => self.config.service.clone()).set(count as f64);
-            metrics::gauge!("outbox_oldest_unsent_seconds", "service" => self.config.service.clone()).set(oldest);
-        }
         let retention = format!("{} seconds", self.config.retention.as_secs());
         let _ = sqlx::query("DELETE FROM outbox WHERE published_at < now() - $1::interval")
             .bind(&retention)
@@ -231,6 +231,21 @@ async fn listen(pool: PgPool, channel: String, wake: std::sync::Arc<Notify>, shu
                     Err(_) => break,
                 },
             }
+        }
+    }
+}
+
+/// Sets `outbox_backlog` and `outbox_oldest_unsent_seconds` every two seconds until `shutdown`.
+async fn report_backlog(pool: sqlx::PgPool, service: String, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Ok((count, oldest)) = crate::outbox::backlog(&pool).await {
+            metrics::gauge!("outbox_backlog", "service" => service.clone()).set(count as f64);
+            metrics::gauge!("outbox_oldest_unsent_seconds", "service" => service.clone()).set(oldest);
         }
     }
 }

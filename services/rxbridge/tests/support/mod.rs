@@ -83,27 +83,7 @@ pub async fn start_all() -> Running {
 /// Spawns `rxbridge ARGS` with `env` and waits until it printed `lines` lines containing
 /// " listening on "; returns the child and those lines.
 pub async fn spawn_until_listening(args: &[&str], env: &[(String, String)], lines: usize) -> (Child, Vec<String>) {
-    let mut child = rxbridge()
-        .args(args)
-        .envs(env.iter().cloned())
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn rxbridge");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut reader = BufReader::new(stdout).lines();
-    let mut seen = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(60), async {
-        while seen.len() < lines {
-            let Ok(Some(line)) = reader.next_line().await else { break };
-            if line.contains(" listening on ") {
-                seen.push(line);
-            }
-        }
-    })
-    .await;
-    assert!(read.is_ok() && seen.len() == lines, "rxbridge {args:?} did not start: {seen:?}");
-    tokio::spawn(async move { while let Ok(Some(_)) = reader.next_line().await {} });
+    let (child, seen, _) = spawn_logged(args, env, lines).await;
     (child, seen)
 }
 

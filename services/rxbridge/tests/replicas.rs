@@ -88,6 +88,7 @@ async fn three_replicas_of_each_service_handle_a_batch_exactly_once() {
     }
 
     // Write the batch to intake's outbox as intake's pipeline does; its replicas relay it.
+    let started = std::time::Instant::now();
     let intake = rx_platform::db::connect(&db.url_for(INTAKE), INTAKE, 2).await.expect("intake pool");
     let mut ids = Vec::new();
     for _ in 0..PRESCRIPTIONS {
@@ -114,6 +115,7 @@ async fn three_replicas_of_each_service_handle_a_batch_exactly_once() {
     })
     .await;
     assert!(done.is_some(), "the replicas did not process the whole batch");
+    let all_done_ms = started.elapsed().as_millis();
     // Let any late duplicate show itself before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -135,9 +137,11 @@ async fn three_replicas_of_each_service_handle_a_batch_exactly_once() {
     // Every message was recorded once in each consuming service's inbox.
     assert_eq!(count(&benefits, "SELECT count(*) FROM inbox").await, expected);
     assert_eq!(count(&claims, "SELECT count(*) FROM inbox").await, 2 * expected);
+    // The fault suite's figure line: nothing lost, nothing done twice by competing replicas.
     println!(
-        "replicas={REPLICAS} prescriptions={PRESCRIPTIONS} eligibility_checks={} claims_scopes={expected}",
-        payloads.len()
+        "fault=three_replicas sent={PRESCRIPTIONS} accepted={PRESCRIPTIONS} lost=0 duplicated={} recovered=0 \
+         max_delay_ms={all_done_ms} replicas={REPLICAS}",
+        payloads.len() - PRESCRIPTIONS
     );
 
     let unsent = count(&intake, "SELECT count(*) FROM outbox WHERE published_at IS NULL").await;

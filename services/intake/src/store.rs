@@ -126,15 +126,19 @@ pub async fn find_duplicate(
     idempotency_key: Option<&str>,
     content: &[u8],
 ) -> Result<Option<Uuid>, ServiceError> {
+    // Two lookups, each on its own index: an OR across both columns would scan every document
+    // of the clinic on every submission.
     let id = sqlx::query_scalar(
-        "SELECT p.id FROM documents d JOIN prescriptions p ON p.document_id = d.id
-         WHERE d.clinic_id = $1 AND d.readable
-           AND (d.idempotency_key = $2 OR d.sha256 = encode(sha256($3), 'hex'))
-         ORDER BY (d.idempotency_key = $2) DESC NULLS LAST LIMIT 1",
+        "SELECT p.id FROM (
+             (SELECT id, 0 AS rank FROM documents WHERE clinic_id = $1 AND readable AND idempotency_key = $2 LIMIT 1)
+             UNION ALL
+             (SELECT id, 1 AS rank FROM documents WHERE clinic_id = $1 AND readable AND sha256 = $3 LIMIT 1)
+         ) d JOIN prescriptions p ON p.document_id = d.id
+         ORDER BY d.rank LIMIT 1",
     )
     .bind(clinic_id)
     .bind(idempotency_key)
-    .bind(content)
+    .bind(rx_seal::fingerprint(content))
     .fetch_optional(&mut *conn)
     .await?;
     Ok(id)

@@ -248,23 +248,46 @@ pub async fn match_patient(
     };
     let key = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     let member = canonical.first(MEMBER_ID).map(str::trim).unwrap_or_default();
-    let id: Uuid = sqlx::query_scalar(
-        "INSERT INTO patients (id, clinic_id, family, given, birth_date, member_id, family_key, given_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (clinic_id, family_key, given_key, birth_date, member_id)
-         DO UPDATE SET family = patients.family
-         RETURNING id",
-    )
-    .bind(Uuid::now_v7())
-    .bind(clinic_id)
-    .bind(family.trim())
-    .bind(given.trim())
-    .bind(birth)
-    .bind(member)
-    .bind(key(family))
-    .bind(key(given))
-    .fetch_one(&mut *conn)
-    .await?;
+    // Find first, insert only when missing (DO NOTHING takes no lock on an existing row): an
+    // upsert would lock the patient's row until commit and serialize every concurrent
+    // submission for the same patient.
+    let find = || {
+        sqlx::query_scalar::<_, Uuid>(
+            "SELECT id FROM patients WHERE clinic_id = $1 AND family_key = $2 AND given_key = $3
+               AND birth_date = $4 AND member_id = $5",
+        )
+        .bind(clinic_id)
+        .bind(key(family))
+        .bind(key(given))
+        .bind(birth)
+        .bind(member)
+    };
+    let id = match find().fetch_optional(&mut *conn).await? {
+        Some(id) => id,
+        None => {
+            let inserted: Option<Uuid> = sqlx::query_scalar(
+                "INSERT INTO patients (id, clinic_id, family, given, birth_date, member_id, family_key, given_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (clinic_id, family_key, given_key, birth_date, member_id) DO NOTHING
+                 RETURNING id",
+            )
+            .bind(Uuid::now_v7())
+            .bind(clinic_id)
+            .bind(family.trim())
+            .bind(given.trim())
+            .bind(birth)
+            .bind(member)
+            .bind(key(family))
+            .bind(key(given))
+            .fetch_optional(&mut *conn)
+            .await?;
+            match inserted {
+                Some(id) => id,
+                // A concurrent submission inserted the same patient first.
+                None => find().fetch_one(&mut *conn).await?,
+            }
+        }
+    };
     remember_references(conn, clinic_id, id, canonical.values(REFERENCES)).await?;
     Ok(Some(id))
 }
@@ -309,10 +332,21 @@ pub async fn remember_references(
     if references.is_empty() {
         return Ok(());
     }
+    // Insert what is new and repoint what changed; references already right are left
+    // unlocked, so concurrent documents for one patient do not queue behind each other.
     sqlx::query(
         "INSERT INTO patient_references (clinic_id, reference, patient_id)
          SELECT $1, r, $3 FROM unnest($2::text[]) AS r
-         ON CONFLICT (clinic_id, reference) DO UPDATE SET patient_id = EXCLUDED.patient_id, updated_at = now()",
+         ON CONFLICT (clinic_id, reference) DO NOTHING",
+    )
+    .bind(clinic_id)
+    .bind(references)
+    .bind(patient_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE patient_references SET patient_id = $3, updated_at = now()
+         WHERE clinic_id = $1 AND reference = ANY($2) AND patient_id <> $3",
     )
     .bind(clinic_id)
     .bind(references)

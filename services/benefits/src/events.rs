@@ -161,11 +161,13 @@ pub async fn announce(
         },
     )
     .await?;
-    // A payer that could not answer is asked again later (see `recheck`); any other outcome
-    // settles the prescription.
+    // A payer that could not answer is asked again later (see `recheck`, which also clears the
+    // schedule once an answer came).
     let retry = crate::recheck::retryable(summary);
-    let first = crate::recheck::delay(recheck_base, 0);
-    store::schedule_recheck(tx, seen.clinic_id, seen.prescription_id, retry.then_some(first)).await?;
+    if retry {
+        let first = crate::recheck::delay(recheck_base, 0);
+        store::schedule_recheck(tx, seen.clinic_id, seen.prescription_id, Some(first)).await?;
+    }
     tracing::info!(
         prescription_id = %seen.prescription_id,
         check_id = %performed.id,

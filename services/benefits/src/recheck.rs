@@ -79,6 +79,8 @@ async fn recheck(app: &App, item: &DueRecheck, base: Duration) -> Result<(), Sto
     let fees = app.fees(&item.clinic_id).await?;
     let mut tx = pool.begin().await?;
     events::announce(&mut tx, &fees, &item.seen(), &performed, base).await?;
+    // Answered: no more rechecks (the claim moved the next attempt a lease ahead).
+    store::schedule_recheck(&mut tx, &item.clinic_id, item.prescription_id, None).await?;
     tx.commit().await?;
     Ok(())
 }

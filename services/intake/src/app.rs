@@ -188,7 +188,8 @@ impl App {
         doc.format = reader::format_name(read.format);
         doc.media_type = reader::media_type(read.format);
         let mut canonical = Canonical::from_prescription(&read.prescription);
-        {
+        let certain = |name| canonical.field(name).is_some_and(|f| f.confidence >= 1.0);
+        if !(certain(crate::canonical::FAMILY) && certain(crate::canonical::BIRTH_DATE)) {
             // A document that only points at a patient the clinic already knows (a FHIR
             // ServiceRequest whose subject was sent before) is completed from the registry.
             let mut conn = self.pool.acquire().await?;

@@ -556,7 +556,8 @@ pub async fn document(
         .await?
         .ok_or(ServiceError::NotFound("document"))?;
     let pages = sqlx::query(
-        "SELECT text, confidence, image_png FROM ocr_pages WHERE document_id = $1 AND clinic_id = $2 ORDER BY page_no",
+        "SELECT page_no, text, confidence, image_png FROM ocr_pages WHERE document_id = $1 AND clinic_id = $2
+         ORDER BY page_no",
     )
     .bind(document_id)
     .bind(clinic_id)
@@ -564,8 +565,9 @@ pub async fn document(
     .await?;
     let pages = pages
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
+        .map(|r| {
+            // Sealed under the page's index from 0, as written by `insert_pages`.
+            let i = r.try_get::<i32, _>("page_no")? - 1;
             let text: Vec<u8> = r.try_get("text")?;
             let text = sealer.open(clinic_id, document_id, &format!("page {i} text"), &text)?;
             let image: Option<Vec<u8>> = r.try_get("image_png")?;

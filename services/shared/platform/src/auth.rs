@@ -250,11 +250,6 @@ impl Authenticator {
         Ok("jwt")
     }
 
-    /// Whether callers are really authenticated.
-    pub fn is_secure(&self) -> bool {
-        matches!(&*self.mode, Mode::Jwt(_))
-    }
-
     /// The caller an `authorization` header (and, in dev mode, the `x-*` headers) names.
     pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).unwrap_or_default();

@@ -178,7 +178,7 @@ where
             Err(e) => {
                 metrics::counter!("grpc_server_auth_failures_total", "reason" => auth_reason(&e)).increment(1);
                 let status = e.status();
-                entry.outcome = audit::code_name(&i32::from(status.code()).to_string()).to_owned();
+                entry.outcome = audit::code_name(status.code()).to_owned();
                 return Box::pin(async move {
                     if let Some(pool) = pool
                         && let Err(err) = audit::record(&pool, &entry).await
@@ -192,7 +192,7 @@ where
         Box::pin(async move {
             let response = inner.call(request).await?;
             let Some(pool) = pool else { return Ok(response) };
-            entry.outcome = audit::code_name(&grpc_code(response.headers())).to_owned();
+            entry.outcome = audit::code_name(grpc_status(response.headers())).to_owned();
             if let Some(resource) = response.extensions().get::<audit::AuditResource>() {
                 entry.resource = resource.clone();
             }
@@ -214,6 +214,11 @@ fn auth_reason(e: &AuthError) -> &'static str {
         AuthError::Expired => "expired",
         _ => "invalid",
     }
+}
+
+/// The status of a response as a code (see [`grpc_code`]).
+fn grpc_status(headers: &http::HeaderMap) -> tonic::Code {
+    grpc_code(headers).parse::<i32>().map_or(tonic::Code::Unknown, tonic::Code::from)
 }
 
 /// Traces each call as a span that continues the caller's W3C trace context, and counts it.

@@ -52,9 +52,12 @@ listening() {
 now_ms() { date +%s%3N; }
 
 "$BIN" db init --admin-url "$ADMIN_URL" --database "$DB" >/dev/null
-export INTAKE_DATABASE_URL="postgres://rxbridge_intake@$PG/$DB"
-export BENEFITS_DATABASE_URL="postgres://rxbridge_benefits@$PG/$DB"
-export CLAIMS_DATABASE_URL="postgres://rxbridge_claims@$PG/$DB"
+# the services run as their runtime roles (row-level security binds them); migrations as owners
+for svc in intake benefits claims; do
+  up=${svc^^}
+  export "${up}_DATABASE_URL=postgres://rxbridge_${svc}_app@$PG/$DB"
+  export "${up}_MIGRATION_DATABASE_URL=postgres://rxbridge_${svc}@$PG/$DB"
+done
 export AMQP_URL="$AMQP" RXBRIDGE_NAMESPACE="$NS" RUST_LOG=${LOAD_RUST_LOG:-warn}
 export METRICS_ADDR=127.0.0.1:0 INTAKE_GRPC_ADDR=127.0.0.1:0 BENEFITS_GRPC_ADDR=127.0.0.1:0 CLAIMS_GRPC_ADDR=127.0.0.1:0
 export INTAKE_FHIR_ADDR=127.0.0.1:0 INTAKE_MLLP_ADDR=127.0.0.1:0 INTAKE_MLLP_CLINIC_ID=loadtest

@@ -26,8 +26,14 @@ impl TestDb {
         Ok(Self { name })
     }
 
-    /// The URL a service's own role connects with (trust authentication on this machine).
+    /// The URL a service's runtime role connects with (trust authentication on this machine);
+    /// row-level security binds it.
     pub fn url_for(&self, service: ServiceSchema) -> Secret {
+        Secret::new(format!("postgres://{}@127.0.0.1:5432/{}", service.app_role, self.name))
+    }
+
+    /// The URL of the schema's owner, which applies the migrations.
+    pub fn owner_url_for(&self, service: ServiceSchema) -> Secret {
         Secret::new(format!("postgres://{}@127.0.0.1:5432/{}", service.role, self.name))
     }
 
@@ -38,14 +44,27 @@ impl TestDb {
         Secret::new(format!("{server}/{}", self.name))
     }
 
-    /// A pool for a service's role, with its migrations applied.
+    /// A pool of the schema's owner (to create test-only tables; row-level security binds it
+    /// too).
+    pub async fn owner_pool(&self, service: ServiceSchema) -> anyhow::Result<PgPool> {
+        Ok(rx_platform::db::connect(&self.owner_url_for(service), service, 2).await?)
+    }
+
+    /// A pool for looking at what a test wrote, across clinics: the administrator (a superuser,
+    /// whom row-level security does not bind), with the service's schema on its search path.
+    pub async fn inspector(&self, service: ServiceSchema) -> anyhow::Result<PgPool> {
+        Ok(rx_platform::db::connect(&self.admin_url(), service, 2).await?)
+    }
+
+    /// A pool for a service's runtime role, with its migrations applied by the owner.
     pub async fn service_pool(
         &self,
         service: ServiceSchema,
         migrator: sqlx::migrate::Migrator,
     ) -> anyhow::Result<PgPool> {
-        let pool = rx_platform::db::connect(&self.url_for(service), service, 8).await?;
-        rx_platform::db::migrate(&pool, service, migrator).await?;
-        Ok(pool)
+        let owner = rx_platform::db::connect(&self.owner_url_for(service), service, 1).await?;
+        rx_platform::db::migrate(&owner, service, migrator).await?;
+        owner.close().await;
+        Ok(rx_platform::db::connect(&self.url_for(service), service, 8).await?)
     }
 }

@@ -201,6 +201,8 @@ pub struct BenefitsConfig {
     pub fees: BTreeMap<String, Decimal>,
     /// Round interval and first delay of automatic rechecks; zero: no rechecks.
     pub recheck_every: Duration,
+    /// How the raw 270/271 of each check are kept (`DOCUMENT_KEYRING`, as intake's documents).
+    pub at_rest: rx_seal::AtRest,
 }
 
 /// Per-unit charges used when neither the environment nor the clinic's table names a code.
@@ -253,10 +255,20 @@ impl BenefitsConfig {
             cache_for: None,
             fees: parse_fees(None).unwrap_or_default(),
             recheck_every: Duration::from_secs(30),
+            at_rest: rx_seal::AtRest::Plaintext,
         }
     }
 
+    /// The settings with the document keys (`DOCUMENT_KEYRING`, or `DOCUMENT_PLAINTEXT=true`
+    /// for local development), as the running service needs them.
     pub fn from_env() -> Result<Self, ConfigError> {
+        let mut c = Self::settings_from_env()?;
+        c.at_rest = rx_platform::config::documents_at_rest()?;
+        Ok(c)
+    }
+
+    /// The settings without the document keys (what `rxbridge config show` checks).
+    pub fn settings_from_env() -> Result<Self, ConfigError> {
         let payers = if let Some(path) = var("BENEFITS_PAYERS_FILE") {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| malformed("BENEFITS_PAYERS_FILE", format!("cannot read the file: {e}")))?;

@@ -118,6 +118,7 @@ pub async fn announce(
     seen: &SeenPrescription<'_>,
     performed: &Performed,
     recheck_base: std::time::Duration,
+    at_rest: &rx_seal::AtRest,
 ) -> Result<(), store::StoreError> {
     let now = OffsetDateTime::now_utc();
     let summary = &performed.summary;
@@ -134,6 +135,7 @@ pub async fn announce(
             from_cache: performed.from_cache,
             artifacts: &performed.artifacts,
         },
+        at_rest,
     )
     .await?;
     let checked = EligibilityChecked {
@@ -236,7 +238,8 @@ impl Handler for PrescriptionAcceptedHandler {
             sessions: a.sessions,
         };
         store::record_prescription(tx, &seen).await?;
-        announce(tx, &fees, &seen, &performed, self.app.checker.config.recheck_every).await?;
+        let config = &self.app.checker.config;
+        announce(tx, &fees, &seen, &performed, config.recheck_every, &config.at_rest).await?;
         Ok(())
     }
 }

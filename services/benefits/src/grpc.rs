@@ -175,6 +175,7 @@ impl Benefits {
                     from_cache: false,
                     artifacts: &performed.artifacts,
                 },
+                &checker.config.at_rest,
             )
             .await?;
         }

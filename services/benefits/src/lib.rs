@@ -93,6 +93,6 @@ pub async fn start_with(
 /// environment, by name; `rxbridge config show` reports them so deployments can be checked.
 /// Also validates the benefits settings, so a bad one is reported before serving.
 pub fn extra_listeners() -> Result<Vec<(String, std::net::SocketAddr)>, rx_platform::config::ConfigError> {
-    BenefitsConfig::from_env()?;
+    BenefitsConfig::settings_from_env()?;
     Ok(Vec::new())
 }

@@ -77,8 +77,8 @@ async fn recheck(app: &App, item: &DueRecheck, base: Duration) -> Result<(), Sto
         return settle(pool, item, next).await;
     }
     let fees = app.fees(&item.clinic_id).await?;
-    let mut tx = pool.begin().await?;
-    events::announce(&mut tx, &fees, &item.seen(), &performed, base).await?;
+    let mut tx = rx_platform::tenancy::begin(pool, &item.clinic_id).await?;
+    events::announce(&mut tx, &fees, &item.seen(), &performed, base, &app.checker.config.at_rest).await?;
     // Answered: no more rechecks (the claim moved the next attempt a lease ahead).
     store::schedule_recheck(&mut tx, &item.clinic_id, item.prescription_id, None).await?;
     tx.commit().await?;
@@ -86,8 +86,10 @@ async fn recheck(app: &App, item: &DueRecheck, base: Duration) -> Result<(), Sto
 }
 
 async fn settle(pool: &PgPool, item: &DueRecheck, next: Option<Duration>) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await?;
-    store::schedule_recheck(&mut conn, &item.clinic_id, item.prescription_id, next).await
+    let mut tx = rx_platform::tenancy::begin(pool, &item.clinic_id).await?;
+    store::schedule_recheck(&mut tx, &item.clinic_id, item.prescription_id, next).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 #[cfg(test)]

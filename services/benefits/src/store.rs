@@ -111,11 +111,14 @@ pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<()
 }
 
 pub async fn upsert_coverage_pool(pool: &PgPool, c: &Coverage) -> Result<(), StoreError> {
-    let mut conn = pool.acquire().await?;
-    upsert_coverage(&mut conn, c).await
+    let mut tx = rx_platform::tenancy::begin(pool, &c.clinic_id).await?;
+    upsert_coverage(&mut tx, c).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn coverage(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Result<Option<Coverage>, StoreError> {
+    let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
     let row = sqlx::query(
         "SELECT payer_id, member_id, relationship, patient_family, patient_given, patient_birth_date,
                 subscriber_family, subscriber_given, subscriber_birth_date
@@ -123,8 +126,9 @@ pub async fn coverage(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Resul
     )
     .bind(clinic_id)
     .bind(patient_id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     let Some(r) = row else { return Ok(None) };
     Ok(Some(Coverage {
         clinic_id: clinic_id.to_owned(),
@@ -181,6 +185,7 @@ pub async fn cached_check(
     service_type: &str,
     since: OffsetDateTime,
 ) -> Result<Option<StoredCheck>, StoreError> {
+    let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
     let row = sqlx::query(
         "SELECT id, summary, checked_at FROM eligibility_checks
          WHERE clinic_id = $1 AND patient_id = $2 AND payer_id = $3 AND service_type = $4
@@ -192,21 +197,24 @@ pub async fn cached_check(
     .bind(payer_id)
     .bind(service_type)
     .bind(since)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     row.as_ref().map(stored).transpose()
 }
 
 /// The newest check of a patient, whatever its payer or service type.
 pub async fn latest_check(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Result<Option<StoredCheck>, StoreError> {
+    let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
     let row = sqlx::query(
         "SELECT id, summary, checked_at FROM eligibility_checks WHERE clinic_id = $1 AND patient_id = $2
          ORDER BY checked_at DESC, id DESC LIMIT 1",
     )
     .bind(clinic_id)
     .bind(patient_id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     row.as_ref().map(stored).transpose()
 }
 
@@ -232,7 +240,17 @@ pub struct NewCheck<'a> {
     pub artifacts: &'a [Artifact],
 }
 
-pub async fn insert_check(conn: &mut PgConnection, c: &NewCheck<'_>) -> Result<(), StoreError> {
+/// Where a check's X12 artifact is bound when sealed: its clinic, check, kind and attempt.
+pub fn artifact_aad(clinic_id: &str, check_id: Uuid, kind: &str, attempt: i32) -> Vec<u8> {
+    format!("{clinic_id}/eligibility-check/{check_id}/{kind}/{attempt}").into_bytes()
+}
+
+/// Records a check and its raw X12 (sealed: a 270/271 names the patient).
+pub async fn insert_check(
+    conn: &mut PgConnection,
+    c: &NewCheck<'_>,
+    at_rest: &rx_seal::AtRest,
+) -> Result<(), StoreError> {
     let summary = serde_json::to_value(c.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
         "INSERT INTO eligibility_checks (id, clinic_id, patient_id, payer_id, service_type, prescription_id,
@@ -262,7 +280,11 @@ pub async fn insert_check(conn: &mut PgConnection, c: &NewCheck<'_>) -> Result<(
         .bind(c.clinic_id)
         .bind(a.kind)
         .bind(a.attempt)
-        .bind(&a.content)
+        .bind(
+            at_rest
+                .seal(a.content.as_bytes(), &artifact_aad(c.clinic_id, c.id, a.kind, a.attempt))
+                .map_err(|e| StoreError::Corrupt(format!("sealing an X12 artifact: {e}")))?,
+        )
         .bind(a.recorded_at)
         .execute(&mut *conn)
         .await?;
@@ -270,9 +292,9 @@ pub async fn insert_check(conn: &mut PgConnection, c: &NewCheck<'_>) -> Result<(
     Ok(())
 }
 
-pub async fn insert_check_pool(pool: &PgPool, c: &NewCheck<'_>) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
-    insert_check(&mut tx, c).await?;
+pub async fn insert_check_pool(pool: &PgPool, c: &NewCheck<'_>, at_rest: &rx_seal::AtRest) -> Result<(), StoreError> {
+    let mut tx = rx_platform::tenancy::begin(pool, c.clinic_id).await?;
+    insert_check(&mut tx, c, at_rest).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -360,6 +382,7 @@ pub async fn claim_due_rechecks(
     limit: i64,
     lease: std::time::Duration,
 ) -> Result<Vec<DueRecheck>, StoreError> {
+    let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Recheck).await?;
     let rows = sqlx::query(
         "UPDATE prescriptions_seen p SET recheck_at = now() + make_interval(secs => $2)
          FROM (SELECT clinic_id, prescription_id FROM prescriptions_seen
@@ -370,8 +393,9 @@ pub async fn claim_due_rechecks(
     )
     .bind(limit)
     .bind(lease.as_secs_f64())
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let number = |v: i32| u32::try_from(v).unwrap_or_default();
     rows.iter()
         .map(|r| {
@@ -389,10 +413,12 @@ pub async fn claim_due_rechecks(
 }
 
 pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
+    let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
     let rows = sqlx::query("SELECT procedure_code, per_unit::text AS fee FROM fee_schedules WHERE clinic_id = $1")
         .bind(clinic_id)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
+    tx.commit().await?;
     rows.iter()
         .map(|r| {
             let code: String = r.try_get("procedure_code")?;
@@ -401,4 +427,47 @@ pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<Stri
             Ok((code, fee))
         })
         .collect()
+}
+
+/// What a re-wrap pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rewrapped {
+    pub examined: u64,
+    pub rewrapped: u64,
+}
+
+/// Moves every stored 270/271 to the keyring's current master key (sealing any stored before
+/// encryption was on), `batch` rows per transaction. Safe while benefits serves, and to repeat.
+pub async fn rewrap_artifacts(pool: &PgPool, keyring: &rx_seal::Keyring, batch: i64) -> Result<Rewrapped, StoreError> {
+    let mut done = Rewrapped::default();
+    let mut after = 0_i64;
+    loop {
+        let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Rewrap).await?;
+        let rows: Vec<(i64, Uuid, String, String, i32, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, check_id, clinic_id, kind, attempt, content FROM x12_artifacts
+             WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
+        )
+        .bind(after)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, check, clinic, kind, attempt, content) in &rows {
+            done.examined += 1;
+            let rewrapped = keyring
+                .rewrap(content, &artifact_aad(clinic, *check, kind, *attempt))
+                .map_err(|e| StoreError::Corrupt(format!("X12 artifact {id}: {e}")))?;
+            if let Some(new) = rewrapped {
+                sqlx::query("UPDATE x12_artifacts SET content = $1 WHERE id = $2")
+                    .bind(new)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                done.rewrapped += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(done)
 }

@@ -114,7 +114,7 @@ async fn checked(pool: &PgPool, prescription_id: &str) -> Vec<EligibilityChecked
 
 async fn run(f: &Flow, event: &PrescriptionAccepted) -> EligibilityChecked {
     publish(&f.topology, &Uuid::new_v4().to_string(), event).await;
-    let pool = f.h.pool.clone();
+    let pool = f.h.inspect.clone();
     let id = event.prescription_id.clone();
     eventually(WAIT, || async { checked(&pool, &id).await.into_iter().next() })
         .await
@@ -140,13 +140,10 @@ async fn an_accepted_prescription_is_checked_and_answered_with_an_estimate() {
     assert_eq!(out.patient_id, event.patient_id);
     assert!(time::OffsetDateTime::parse(&out.checked_at, &time::format_description::well_known::Rfc3339).is_ok());
 
-    let pool = &f.h.pool;
+    let pool = &f.h.inspect;
     assert_eq!(count(pool, "SELECT count(*) FROM x12_artifacts WHERE kind = '270'").await, 1);
     assert_eq!(count(pool, "SELECT count(*) FROM x12_artifacts WHERE kind = '271'").await, 1);
-    let x271: String = sqlx::query_scalar("SELECT content FROM x12_artifacts WHERE kind = '271'")
-        .fetch_one(pool)
-        .await
-        .expect("stored 271");
+    let x271 = stored_x12(&f.h, "271").await.remove(0);
     assert!(x271.starts_with("ISA") && x271.contains("EB*B*IND*AE"), "the raw 271 is stored as received");
     let linked: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM eligibility_checks c JOIN prescriptions_seen p USING (clinic_id, prescription_id)
@@ -191,8 +188,8 @@ async fn an_unavailable_payer_gives_needs_attention_within_budget_then_recovers(
     assert_eq!(out.decision(), CoverageDecision::NeedsAttention);
     assert_eq!(out.attention_reason, "payer_unavailable");
     assert_eq!(sim_requests(f.h.sim).await - before, 3, "three attempts, the retry budget");
-    assert_eq!(count(&f.h.pool, "SELECT count(*) FROM x12_artifacts WHERE kind = '270'").await, 3);
-    assert_eq!(count(&f.h.pool, "SELECT count(*) FROM x12_artifacts WHERE kind = '271'").await, 0);
+    assert_eq!(count(&f.h.inspect, "SELECT count(*) FROM x12_artifacts WHERE kind = '270'").await, 3);
+    assert_eq!(count(&f.h.inspect, "SELECT count(*) FROM x12_artifacts WHERE kind = '271'").await, 0);
 
     // The payer recovers: the next check is answered (a failed answer is never cached).
     set_fault(f.h.sim, r#"{"mode": "none"}"#).await;
@@ -225,7 +222,7 @@ async fn aaa42_is_retried_and_every_271_is_kept() {
     let out = run(&f, &accepted("SIM100001", (1980, 4, 12), &["97124"], 30, 6)).await;
     assert_eq!(out.decision(), CoverageDecision::NeedsAttention);
     assert_eq!(out.attention_reason, "payer_unavailable");
-    assert_eq!(count(&f.h.pool, "SELECT count(*) FROM x12_artifacts WHERE kind = '271'").await, 3);
+    assert_eq!(count(&f.h.inspect, "SELECT count(*) FROM x12_artifacts WHERE kind = '271'").await, 3);
 }
 
 #[tokio::test]
@@ -245,7 +242,7 @@ async fn a_redelivered_prescription_is_recorded_and_published_once() {
     let event = accepted("SIM100001", (1980, 4, 12), &["97124"], 30, 6);
     let message_id = Uuid::new_v4().to_string();
     publish(&f.topology, &message_id, &event).await;
-    let pool = f.h.pool.clone();
+    let pool = f.h.inspect.clone();
     let id = event.prescription_id.clone();
     assert!(eventually(WAIT, || async { checked(&pool, &id).await.into_iter().next() }).await.is_some());
     publish(&f.topology, &message_id, &event).await;

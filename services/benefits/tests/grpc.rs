@@ -91,7 +91,7 @@ async fn check_eligibility_answers_then_serves_the_cache_until_forced() {
     let forced = client.check_eligibility(with_clinic(check(&patient_id, true))).await.expect("forced").into_inner();
     assert!(!forced.cached);
     assert_eq!(sim_requests(h.sim).await, before + 2);
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM x12_artifacts WHERE kind = '270'").await, 2);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM x12_artifacts WHERE kind = '270'").await, 2);
 
     let summary = client
         .get_coverage_summary(with_clinic(GetCoverageSummaryRequest { patient_id: patient_id.clone() }))
@@ -239,14 +239,8 @@ async fn a_dependent_is_asked_for_under_the_subscriber() {
 
     let answer = client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("checked").into_inner();
     assert_eq!(answer.decision, "covered");
-    let x270: String = sqlx::query_scalar("SELECT content FROM x12_artifacts WHERE kind = '270'")
-        .fetch_one(&h.pool)
-        .await
-        .expect("stored 270");
+    let x270 = stored_x12(&h, "270").await.remove(0);
     assert!(x270.contains("HL*4*3*23*0"), "the patient is sent in a dependent loop");
-    let x271: String = sqlx::query_scalar("SELECT content FROM x12_artifacts WHERE kind = '271'")
-        .fetch_one(&h.pool)
-        .await
-        .expect("stored 271");
+    let x271 = stored_x12(&h, "271").await.remove(0);
     assert!(x271.contains("HL*4*3*23*0"), "the payer answered in the dependent loop");
 }

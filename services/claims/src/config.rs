@@ -112,6 +112,8 @@ pub struct Settings {
     pub poll_seconds: u64,
     pub practice: Practice,
     pub coverage_max_age_days: u32,
+    /// How the X12 sent and received is kept (`DOCUMENT_KEYRING`, as intake's documents).
+    pub at_rest: rx_seal::AtRest,
 }
 
 impl Default for Settings {
@@ -122,6 +124,7 @@ impl Default for Settings {
             poll_seconds: 30,
             practice: Practice::default(),
             coverage_max_age_days: 30,
+            at_rest: rx_seal::AtRest::Plaintext,
         }
     }
 }
@@ -176,6 +179,7 @@ impl Settings {
             poll_seconds: config::parse_or("CLAIMS_POLL_SECONDS", 30u64)?,
             practice,
             coverage_max_age_days: config::parse_or("CLAIMS_COVERAGE_MAX_AGE_DAYS", 30u32)?,
+            at_rest: config::documents_at_rest()?,
         })
     }
 }

@@ -8,6 +8,7 @@ use claims_domain::ack277::AckOutcome;
 use claims_domain::denial::{AdjustmentGroup, NextAction};
 use claims_domain::lifecycle::{ClaimEvent, ClaimState, transition};
 use rust_decimal::Decimal;
+use rx_platform::tenancy::{self, Task};
 use rx_proto::common::v1::Money;
 use rx_proto::events::v1::{ClaimDenied, ClaimPaid, ClaimRejected};
 use sqlx::PgConnection;
@@ -28,6 +29,23 @@ pub struct PostingOutcome {
 
 fn money(amount: Decimal) -> Option<Money> {
     Some(Money { amount: format!("{:.2}", amount.round_dp(2)) })
+}
+
+/// Scopes the transaction to the clinic whose claim has this patient control number: the
+/// caller's own clinic when the document came through its API, else the clinic the routing
+/// task finds (documents fetched from the clearinghouse name no clinic). `None`: no such claim.
+async fn enter_clinic_of(conn: &mut PgConnection, given: Option<&str>, pcn: &str) -> Result<Option<String>> {
+    let clinic = match given {
+        Some(clinic) => Some(clinic.to_owned()),
+        None => {
+            tenancy::set_task(conn, Task::RouteResponses).await.map_err(store::StoreError::from)?;
+            store::clinic_of_claim(conn, pcn).await?
+        }
+    };
+    if let Some(clinic) = &clinic {
+        tenancy::set_clinic(conn, clinic).await.map_err(store::StoreError::from)?;
+    }
+    Ok(clinic)
 }
 
 /// The transaction set id of an X12 text (`999`, `277`, `835`...).
@@ -51,7 +69,7 @@ impl ClaimsApp {
         let parsed = claims_domain::ack999::read_999(text.as_bytes())
             .map_err(|e| ServiceError::invalid("content", e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
-        let mut document = PendingDocument::new("999", "inbound", text);
+        let mut document = PendingDocument::new("999", "inbound", text, &self.settings.at_rest);
         for ack in &parsed.transactions {
             for group in &ack.groups {
                 let Ok(number) = group.group_control_number.trim().parse::<i64>() else { continue };
@@ -62,17 +80,21 @@ impl ClaimsApp {
                     codes.extend(t.error_codes.iter().cloned());
                     codes.extend(t.segment_errors.iter().filter_map(|s| s.code.clone()));
                 }
-                for mut claim in store::claims_in_group(&mut tx, number).await? {
-                    store::attach_document(&mut tx, &claim, &mut document).await?;
-                    if claim.state != ClaimState::Submitted.as_str() {
-                        continue;
-                    }
-                    if accepted {
-                        step(&mut tx, &mut claim, ClaimEvent::AckAccepted, "999 accepted").await?;
-                    } else {
-                        let cause = format!("999 rejected {}", codes.join(" "));
-                        step(&mut tx, &mut claim, ClaimEvent::AckRejected, cause.trim()).await?;
-                        rejected(&mut tx, &claim, "999", codes.clone()).await?;
+                tenancy::set_task(&mut tx, Task::RouteResponses).await.map_err(store::StoreError::from)?;
+                for clinic in store::clinics_of_group(&mut tx, number).await? {
+                    tenancy::set_clinic(&mut tx, &clinic).await.map_err(store::StoreError::from)?;
+                    for mut claim in store::claims_in_group(&mut tx, number).await? {
+                        store::attach_document(&mut tx, &claim, &mut document).await?;
+                        if claim.state != ClaimState::Submitted.as_str() {
+                            continue;
+                        }
+                        if accepted {
+                            step(&mut tx, &mut claim, ClaimEvent::AckAccepted, "999 accepted").await?;
+                        } else {
+                            let cause = format!("999 rejected {}", codes.join(" "));
+                            step(&mut tx, &mut claim, ClaimEvent::AckRejected, cause.trim()).await?;
+                            rejected(&mut tx, &claim, "999", codes.clone()).await?;
+                        }
                     }
                 }
             }
@@ -85,11 +107,16 @@ impl ClaimsApp {
         let parsed = claims_domain::ack277::read_277ca(text.as_bytes())
             .map_err(|e| ServiceError::invalid("content", e.to_string()))?;
         let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
-        let mut document = PendingDocument::new("277CA", "inbound", text);
+        let mut document = PendingDocument::new("277CA", "inbound", text, &self.settings.at_rest);
         for ack in &parsed.transactions {
             for c in &ack.claims {
                 let Some(pcn) = c.patient_control_number.as_deref() else { continue };
-                let Some(mut claim) = store::claim(&mut tx, None, ClaimKey::PatientControlNumber(pcn), true).await?
+                let Some(clinic) = enter_clinic_of(&mut tx, None, pcn).await? else {
+                    tracing::warn!("277CA names a claim we do not know");
+                    continue;
+                };
+                let Some(mut claim) =
+                    store::claim(&mut tx, Some(&clinic), ClaimKey::PatientControlNumber(pcn), true).await?
                 else {
                     tracing::warn!("277CA names a claim we do not know");
                     continue;
@@ -134,11 +161,15 @@ impl ClaimsApp {
         let text = String::from_utf8_lossy(content);
         let mut out = PostingOutcome::default();
         let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
-        let mut document = PendingDocument::new("835", "inbound", &text);
+        let mut document = PendingDocument::new("835", "inbound", &text, &self.settings.at_rest);
         for remit in &parsed.transactions {
             for cp in &remit.claims {
                 let key = ClaimKey::PatientControlNumber(&cp.patient_control_number);
-                let Some(mut claim) = store::claim(&mut tx, clinic, key, true).await? else {
+                let Some(owner) = enter_clinic_of(&mut tx, clinic, &cp.patient_control_number).await? else {
+                    out.unmatched += 1;
+                    continue;
+                };
+                let Some(mut claim) = store::claim(&mut tx, Some(&owner), key, true).await? else {
                     out.unmatched += 1;
                     continue;
                 };

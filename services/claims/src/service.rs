@@ -147,8 +147,13 @@ impl ClaimsApp {
         Ok(lines)
     }
 
+    /// A transaction that sees only this clinic's rows (row-level security).
+    pub async fn scoped(&self, clinic: &str) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(rx_platform::tenancy::begin(&self.pool, clinic).await.map_err(store::StoreError::from)?)
+    }
+
     pub async fn record_session(&self, clinic: &str, input: SessionInput) -> Result<SessionView> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = self.scoped(clinic).await?;
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = store::session_by_key(&mut tx, clinic, key).await?
         {
@@ -241,7 +246,7 @@ impl ClaimsApp {
                 // the same key was recorded concurrently: answer with that session
                 drop(tx);
                 let key = session.idempotency_key.as_deref().unwrap_or_default();
-                let mut conn = self.pool.acquire().await.map_err(store::StoreError::from)?;
+                let mut conn = self.scoped(clinic).await?;
                 let existing = store::session_by_key(&mut conn, clinic, key).await?;
                 drop(conn);
                 return match existing {
@@ -302,7 +307,7 @@ impl ClaimsApp {
 
     /// Builds the 837P for a scrubbed claim, hands it to the clearinghouse and records it.
     pub async fn submit(&self, clinic: &str, claim_id: Uuid) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = self.scoped(clinic).await?;
         let Some(mut claim) = store::claim(&mut tx, Some(clinic), ClaimKey::Id(claim_id), true).await? else {
             return Err(ServiceError::NotFound("claim"));
         };
@@ -339,7 +344,8 @@ impl ClaimsApp {
         let x12 = claims_domain::build837::build_837p(&batch, &self.settings.fees, &envelope, numbers)
             .map_err(|e| ServiceError::refused("invalid_837p", e.to_string()))?;
         self.clearinghouse.submit_batch(&x12).await.map_err(ServiceError::ClearinghouseUnavailable)?;
-        store::attach_document(conn, claim, &mut store::PendingDocument::new("837P", "outbound", &x12)).await?;
+        let mut document = store::PendingDocument::new("837P", "outbound", &x12, &self.settings.at_rest);
+        store::attach_document(conn, claim, &mut document).await?;
         claim.attempts += 1;
         claim.last_group_control_number = Some(i64::from(number));
         let event = ClaimSubmitted {
@@ -355,18 +361,18 @@ impl ClaimsApp {
     }
 
     pub async fn session_view(&self, clinic: &str, id: Uuid) -> Result<SessionView> {
-        let mut conn = self.pool.acquire().await.map_err(store::StoreError::from)?;
+        let mut conn = self.scoped(clinic).await?;
         let session = store::session(&mut conn, clinic, id).await?.ok_or(ServiceError::NotFound("session"))?;
         let lines = store::lines(&mut conn, LineTable::Session, id).await?;
         Ok(SessionView { session, lines })
     }
 
     pub async fn claim_view(&self, clinic: &str, id: Uuid) -> Result<ClaimView> {
-        let mut conn = self.pool.acquire().await.map_err(store::StoreError::from)?;
+        let mut conn = self.scoped(clinic).await?;
         let claim = store::claim(&mut conn, Some(clinic), ClaimKey::Id(id), false)
             .await?
             .ok_or(ServiceError::NotFound("claim"))?;
-        view(&mut conn, claim).await
+        view(&mut conn, claim, &self.settings.at_rest).await
     }
 
     pub async fn list_claims(
@@ -377,7 +383,7 @@ impl ClaimsApp {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ClaimView>> {
-        let mut conn = self.pool.acquire().await.map_err(store::StoreError::from)?;
+        let mut conn = self.scoped(clinic).await?;
         let rows = store::list_claims(&mut conn, clinic, patient, prescription, limit, offset).await?;
         let mut out = Vec::with_capacity(rows.len());
         for claim in rows {
@@ -392,7 +398,7 @@ impl ClaimsApp {
     /// Corrects a claim: after adjudication as a replacement (frequency 7, REF*F8), after a
     /// 999/277CA rejection as a fixed original; then scrubs and sends it again.
     pub async fn correct(&self, clinic: &str, id: Uuid, correction: Correction) -> Result<ClaimView> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = self.scoped(clinic).await?;
         let mut claim = store::claim(&mut tx, Some(clinic), ClaimKey::Id(id), true)
             .await?
             .ok_or(ServiceError::NotFound("claim"))?;
@@ -453,7 +459,7 @@ impl ClaimsApp {
 
     /// Voids an accepted or adjudicated claim: frequency 8 sent at once.
     pub async fn void(&self, clinic: &str, id: Uuid, reason: &str) -> Result<ClaimView> {
-        let mut tx = self.pool.begin().await.map_err(store::StoreError::from)?;
+        let mut tx = self.scoped(clinic).await?;
         let mut claim = store::claim(&mut tx, Some(clinic), ClaimKey::Id(id), true)
             .await?
             .ok_or(ServiceError::NotFound("claim"))?;
@@ -473,16 +479,18 @@ impl ClaimsApp {
     }
 
     pub async fn balance(&self, clinic: &str, patient: Uuid) -> Result<Balance> {
-        let mut conn = self.pool.acquire().await.map_err(store::StoreError::from)?;
+        let mut conn = self.scoped(clinic).await?;
         let [charged, paid_by_payers, owed_by_patient] = store::patient_totals(&mut conn, clinic, patient).await?;
         Ok(Balance { charged, paid_by_payers, owed_by_patient })
     }
 
     /// Sends claims left scrubbed (the clearinghouse was down when they were recorded).
     pub async fn retry_unsent(&self) -> Result<usize> {
-        let mut conn = self.pool.acquire().await.map_err(store::StoreError::from)?;
-        let waiting = store::claim_ids_in_state(&mut conn, ClaimState::Scrubbed.as_str(), 100).await?;
-        drop(conn);
+        let mut tx = rx_platform::tenancy::begin_task(&self.pool, rx_platform::tenancy::Task::Resubmit)
+            .await
+            .map_err(store::StoreError::from)?;
+        let waiting = store::claim_ids_in_state(&mut tx, ClaimState::Scrubbed.as_str(), 100).await?;
+        tx.commit().await.map_err(store::StoreError::from)?;
         let mut sent = 0;
         for (clinic, id) in waiting {
             if self.submit(&clinic, id).await.is_ok() {
@@ -493,9 +501,9 @@ impl ClaimsApp {
     }
 }
 
-async fn view(conn: &mut PgConnection, claim: ClaimRow) -> Result<ClaimView> {
+async fn view(conn: &mut PgConnection, claim: ClaimRow, at_rest: &rx_seal::AtRest) -> Result<ClaimView> {
     let lines = store::lines(conn, LineTable::Claim, claim.id).await?;
     let history = store::history(conn, claim.id).await?;
-    let artifacts = store::artifacts(conn, claim.id).await?;
+    let artifacts = store::artifacts(conn, claim.id, at_rest).await?;
     Ok(ClaimView { claim, lines, history, artifacts })
 }

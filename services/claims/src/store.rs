@@ -502,6 +502,22 @@ pub async fn claims_in_group(conn: &mut PgConnection, group: i64) -> StoreResult
     raw.into_iter().map(RawClaim::into_row).collect()
 }
 
+/// The clinics with claims last sent in functional group `group` (run as the routing task).
+pub async fn clinics_of_group(conn: &mut PgConnection, group: i64) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT DISTINCT clinic_id FROM claims WHERE last_group_control_number = $1")
+        .bind(group)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// The clinic of the claim with this patient control number (run as the routing task).
+pub async fn clinic_of_claim(conn: &mut PgConnection, pcn: &str) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT clinic_id FROM claims WHERE patient_control_number = $1 LIMIT 1")
+        .bind(pcn)
+        .fetch_optional(conn)
+        .await?)
+}
+
 /// Claims in `state` (e.g. scrubbed ones waiting to be sent), oldest first.
 pub async fn claim_ids_in_state(conn: &mut PgConnection, state: &str, limit: i64) -> StoreResult<Vec<(String, Uuid)>> {
     Ok(sqlx::query_as("SELECT clinic_id, id FROM claims WHERE state = $1 ORDER BY updated_at LIMIT $2")
@@ -560,13 +576,20 @@ pub struct PendingDocument<'a> {
     kind: &'a str,
     direction: &'a str,
     content: &'a str,
+    at_rest: &'a rx_seal::AtRest,
     id: Option<i64>,
 }
 
 impl<'a> PendingDocument<'a> {
-    pub fn new(kind: &'a str, direction: &'a str, content: &'a str) -> Self {
-        Self { kind, direction, content, id: None }
+    /// `at_rest`: how it is kept (X12 claims and remittances name patients: sealed).
+    pub fn new(kind: &'a str, direction: &'a str, content: &'a str, at_rest: &'a rx_seal::AtRest) -> Self {
+        Self { kind, direction, content, at_rest, id: None }
     }
+}
+
+/// Where a stored X12 document is bound when sealed: its clinic and id.
+fn x12_aad(clinic_id: &str, id: i64) -> Vec<u8> {
+    format!("{clinic_id}/x12-document/{id}").into_bytes()
 }
 
 /// Links the document to the claim, storing it (under the claim's clinic) the first time.
@@ -578,14 +601,24 @@ pub async fn attach_document(
     let id = match document.id {
         Some(id) => id,
         None => {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO x12_documents (clinic_id, kind, direction, content) VALUES ($1, $2, $3, $4) RETURNING id",
+            // the id first: the sealed content is bound to it
+            let id: i64 = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('x12_documents', 'id'))")
+                .fetch_one(&mut *conn)
+                .await?;
+            let sealed =
+                document.at_rest.seal(document.content.as_bytes(), &x12_aad(&claim.clinic_id, id)).map_err(|e| {
+                    tracing::error!(error = %e, "an X12 document cannot be sealed");
+                    StoreError::Corrupt("X12 document could not be sealed")
+                })?;
+            sqlx::query(
+                "INSERT INTO x12_documents (id, clinic_id, kind, direction, content) VALUES ($1, $2, $3, $4, $5)",
             )
+            .bind(id)
             .bind(&claim.clinic_id)
             .bind(document.kind)
             .bind(document.direction)
-            .bind(document.content)
-            .fetch_one(&mut *conn)
+            .bind(sealed)
+            .execute(&mut *conn)
             .await?;
             document.id = Some(id);
             id
@@ -602,18 +635,74 @@ pub async fn attach_document(
     Ok(())
 }
 
-/// One artifact: kind, direction, time, content.
+/// What a re-wrap pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rewrapped {
+    pub examined: u64,
+    pub rewrapped: u64,
+}
+
+/// Moves every stored X12 document to the keyring's current master key (sealing any stored
+/// before encryption was on), `batch` rows per transaction. Safe while claims serves, and to
+/// repeat.
+pub async fn rewrap_x12(pool: &sqlx::PgPool, keyring: &rx_seal::Keyring, batch: i64) -> StoreResult<Rewrapped> {
+    let mut done = Rewrapped::default();
+    let mut after = 0_i64;
+    loop {
+        let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Rewrap).await?;
+        let rows: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, clinic_id, content FROM x12_documents WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
+        )
+        .bind(after)
+        .bind(batch)
+        .fetch_all(&mut *tx)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, clinic, content) in &rows {
+            done.examined += 1;
+            let rewrapped = keyring.rewrap(content, &x12_aad(clinic, *id)).map_err(|e| {
+                tracing::error!(document_id = id, error = %e, "a stored X12 document cannot be re-wrapped");
+                StoreError::Corrupt("X12 document does not open")
+            })?;
+            if let Some(new) = rewrapped {
+                sqlx::query("UPDATE x12_documents SET content = $1 WHERE id = $2")
+                    .bind(new)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                done.rewrapped += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(done)
+}
+
+/// One artifact: kind, direction, time, content (opened).
 pub async fn artifacts(
     conn: &mut PgConnection,
     claim: Uuid,
+    at_rest: &rx_seal::AtRest,
 ) -> StoreResult<Vec<(String, String, OffsetDateTime, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT d.kind, d.direction, d.at, d.content FROM claim_artifacts a JOIN x12_documents d ON d.id = a.document_id
+    let rows: Vec<(i64, String, String, String, OffsetDateTime, Vec<u8>)> = sqlx::query_as(
+        "SELECT d.id, d.clinic_id, d.kind, d.direction, d.at, d.content
+         FROM claim_artifacts a JOIN x12_documents d ON d.id = a.document_id
          WHERE a.claim_id = $1 ORDER BY d.id",
     )
     .bind(claim)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|(id, clinic, kind, direction, at, content)| {
+            let plain = at_rest.open(&content, &x12_aad(&clinic, id)).map_err(|e| {
+                tracing::error!(document_id = id, error = %e, "a stored X12 document does not open");
+                StoreError::Corrupt("X12 document does not open")
+            })?;
+            let text = String::from_utf8(plain).map_err(|_| StoreError::Corrupt("X12 document is not text"))?;
+            Ok((kind, direction, at, text))
+        })
+        .collect()
 }
 
 /// A claim payment to record once.

@@ -47,6 +47,8 @@ const SIM_CONFIG: &str = r#"{"clearinghouse": {
 
 struct Harness {
     pool: PgPool,
+    /// The administrator's view of the schema (every clinic), for assertions.
+    inspect: PgPool,
     topology: Topology,
     client: ClaimsServiceClient<Channel>,
     stop: CancellationToken,
@@ -80,7 +82,12 @@ async fn start() -> anyhow::Result<Harness> {
             .await;
     });
 
-    let mut settings = Settings { poll_seconds: 1, ..Settings::default() };
+    // X12 kept of claims is sealed with a test-only key
+    let keyring = rx_seal::Keyring::from_json(
+        r#"{"current": "test-1", "keys": {"test-1": "dGVzdC1vbmx5LWNsYWltcy1rZXktMzItYnl0ZXMtb2s="}}"#,
+    )?;
+    let mut settings =
+        Settings { poll_seconds: 1, at_rest: rx_seal::AtRest::Sealed(Arc::new(keyring)), ..Settings::default() };
     settings.clearinghouse_url = format!("http://{sim_addr}/core/batch");
     let connector = CoreHttp::new(
         &settings.clearinghouse_url,
@@ -124,7 +131,8 @@ async fn start() -> anyhow::Result<Harness> {
         let _ = rx_platform::grpc::serve(listener, routes, auth, grpc_stop).await;
     });
     let client = ClaimsServiceClient::connect(format!("http://{addr}")).await?;
-    Ok(Harness { pool, topology: namespace, client, stop, _tasks: tasks, _db: db })
+    let inspect = db.inspector(rx_platform::db::CLAIMS).await?;
+    Ok(Harness { pool, inspect, topology: namespace, client, stop, _tasks: tasks, _db: db })
 }
 
 impl Harness {
@@ -205,7 +213,7 @@ async fn prescribe_with(
         patient_sex: "F".into(),
         ..Default::default()
     };
-    let mut tx = h.pool.begin().await?;
+    let mut tx = rx_platform::tenancy::begin(&h.pool, CLINIC).await?;
     let event = |key: &str, payload: Vec<u8>| NewEvent { routing_key: key.into(), clinic_id: CLINIC.into(), payload };
     rx_messaging::outbox::enqueue(&mut tx, &event(events::PRESCRIPTION_ACCEPTED, accepted.encode_to_vec())).await?;
     if let Some(decision) = decision {
@@ -221,7 +229,7 @@ async fn prescribe_with(
         rx_messaging::outbox::enqueue(&mut tx, &event(events::ELIGIBILITY_CHECKED, checked.encode_to_vec())).await?;
     }
     tx.commit().await?;
-    let pool = h.pool.clone();
+    let pool = h.inspect.clone();
     let stored = eventually(WAIT, || {
         let pool = pool.clone();
         async move {
@@ -304,7 +312,8 @@ fn dump_837(c: &Claim) -> anyhow::Result<()> {
 }
 
 async fn outbox_keys(h: &Harness) -> anyhow::Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT routing_key FROM outbox ORDER BY id").fetch_all(&h.pool).await?;
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT routing_key FROM outbox ORDER BY id").fetch_all(&h.inspect).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -391,6 +400,13 @@ async fn a_claim_goes_from_draft_to_paid_and_a_repeated_835_changes_nothing() ->
     assert!(claim.payer_claim_control_number.starts_with("SIM"));
     let kinds: Vec<&str> = claim.artifacts.iter().map(|a| a.kind.as_str()).collect();
     assert_eq!(kinds, ["837P", "999", "277CA", "835"]);
+    // what the API opened is stored sealed: no readable X12 in the table
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT content FROM x12_documents").fetch_all(&h.inspect).await?;
+    assert!(stored.len() >= 4);
+    for blob in &stored {
+        assert_eq!(rx_seal::Keyring::key_id(blob), Some("test-1"));
+        assert!(!blob.windows(4).any(|w| w == b"ISA*"), "readable X12 stored");
+    }
     let remit = claim.artifacts.iter().find(|a| a.kind == "835").map(|a| a.content.clone()).unwrap_or_default();
 
     // the poller posted this 835 already: posting it again applies nothing

@@ -38,16 +38,9 @@ impl IntakeConfig {
     /// or `DOCUMENT_PLAINTEXT=true` for local development.
     pub fn from_env() -> Result<Self, rx_platform::config::ConfigError> {
         let mut config = Self::settings_from_env()?;
-        if let Some(json) = rx_platform::config::var("DOCUMENT_KEYRING") {
-            let keyring = rx_seal::Keyring::from_json(&json).map_err(|e| {
-                rx_platform::config::ConfigError::Malformed { name: "DOCUMENT_KEYRING".into(), reason: e.to_string() }
-            })?;
-            config.keyring = Some(Arc::new(keyring));
-        } else if rx_platform::config::var("DOCUMENT_PLAINTEXT").is_some_and(|v| v == "true") {
-            tracing::warn!("DOCUMENT_PLAINTEXT=true: documents are stored unencrypted; never use this with real data");
-            config.plaintext_documents = true;
-        } else {
-            return Err(rx_platform::config::ConfigError::Missing { name: "DOCUMENT_KEYRING".into() });
+        match rx_platform::config::documents_at_rest()? {
+            rx_seal::AtRest::Sealed(keyring) => config.keyring = Some(keyring),
+            rx_seal::AtRest::Plaintext => config.plaintext_documents = true,
         }
         Ok(config)
     }
@@ -138,8 +131,13 @@ impl App {
         }
     }
 
+    /// A transaction that sees only this clinic's rows (row-level security).
+    async fn scoped(&self, clinic_id: &str) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, ServiceError> {
+        Ok(rx_platform::tenancy::begin(&self.pool, clinic_id).await?)
+    }
+
     async fn view(&self, clinic_id: &str, id: Uuid) -> Result<View, ServiceError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.scoped(clinic_id).await?;
         let record = store::get(&mut conn, clinic_id, id, false).await?;
         let history = store::history(&mut conn, id).await?;
         Ok(View { record, history })
@@ -157,7 +155,7 @@ impl App {
             });
         }
         {
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.scoped(&s.clinic_id).await?;
             if let Some(id) = store::find_duplicate(&mut conn, &s.clinic_id, key, &s.content).await? {
                 drop(conn);
                 return Ok(Submitted { view: self.view(&s.clinic_id, id).await?, duplicate: true });
@@ -192,7 +190,7 @@ impl App {
         if !(certain(crate::canonical::FAMILY) && certain(crate::canonical::BIRTH_DATE)) {
             // A document that only points at a patient the clinic already knows (a FHIR
             // ServiceRequest whose subject was sent before) is completed from the registry.
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.scoped(&s.clinic_id).await?;
             let references = canonical.values(crate::canonical::REFERENCES).to_vec();
             if let Some(known) = store::known_patient(&mut conn, &s.clinic_id, &references).await? {
                 canonical.complete_patient(&known);
@@ -200,11 +198,11 @@ impl App {
         }
         let verdict = self.verdict(&canonical);
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.scoped(&s.clinic_id).await?;
         let Some(document_id) = store::insert_document(&mut tx, &doc, self.config.sealer()).await? else {
             // a concurrent submission of the same document won the race
             tx.rollback().await?;
-            let mut conn = self.pool.acquire().await?;
+            let mut conn = self.scoped(&s.clinic_id).await?;
             let id = store::find_duplicate(&mut conn, &s.clinic_id, key, &s.content)
                 .await?
                 .ok_or_else(|| ServiceError::Internal("duplicate document without prescription".into()))?;
@@ -310,24 +308,16 @@ impl App {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<View>, ServiceError> {
-        let records = store::list_for_patient(&self.pool, clinic_id, patient_id, limit, offset).await?;
-        self.with_history(records).await
+        let mut conn = self.scoped(clinic_id).await?;
+        let records = store::list_for_patient(&mut conn, clinic_id, patient_id, limit, offset).await?;
+        with_history(&mut conn, records).await
     }
 
     /// The review queue, oldest first.
     pub async fn list_pending(&self, clinic_id: &str, limit: i64, offset: i64) -> Result<Vec<View>, ServiceError> {
-        let records = store::list_pending(&self.pool, clinic_id, limit, offset).await?;
-        self.with_history(records).await
-    }
-
-    async fn with_history(&self, records: Vec<Record>) -> Result<Vec<View>, ServiceError> {
-        let mut conn = self.pool.acquire().await?;
-        let mut out = Vec::with_capacity(records.len());
-        for record in records {
-            let history = store::history(&mut conn, record.id).await?;
-            out.push(View { record, history });
-        }
-        Ok(out)
+        let mut conn = self.scoped(clinic_id).await?;
+        let records = store::list_pending(&mut conn, clinic_id, limit, offset).await?;
+        with_history(&mut conn, records).await
     }
 
     /// The prescription with its original and its OCR pages.
@@ -337,7 +327,7 @@ impl App {
         id: Uuid,
     ) -> Result<(View, Vec<u8>, String, Vec<store::StoredPage>), ServiceError> {
         let view = self.view(clinic_id, id).await?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.scoped(clinic_id).await?;
         let (content, media_type, pages) =
             store::document(&mut conn, clinic_id, view.record.document_id, self.config.sealer()).await?;
         Ok((view, content, media_type, pages))
@@ -375,7 +365,7 @@ impl App {
                 reason: "no corrections given".into(),
             });
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.scoped(clinic_id).await?;
         let mut record = self.locked_in_review(&mut tx, clinic_id, id, "corrected").await?;
         for (i, (name, values)) in corrections.into_iter().enumerate() {
             let values: Vec<String> = values.into_iter().map(|v| v.trim().to_owned()).collect();
@@ -396,7 +386,7 @@ impl App {
     /// Approves: every field counts as checked by the reviewer, and the prescription is
     /// accepted if it then passes validation (else FAILED_PRECONDITION naming the reasons).
     pub async fn approve(&self, clinic_id: &str, id: Uuid, by: &str) -> Result<View, ServiceError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.scoped(clinic_id).await?;
         let mut record = self.locked_in_review(&mut tx, clinic_id, id, "approved").await?;
         record.canonical.confirm_all();
         let verdict = self.verdict(&record.canonical);
@@ -427,7 +417,7 @@ impl App {
                 reason: "a reason of 1 to 1000 characters is required".into(),
             });
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.scoped(clinic_id).await?;
         let record = self.locked_in_review(&mut tx, clinic_id, id, "rejected").await?;
         let verdict = Verdict {
             status: "rejected",
@@ -442,4 +432,13 @@ impl App {
         tracing::info!(prescription_id = %id, "prescription rejected");
         self.view(clinic_id, id).await
     }
+}
+
+async fn with_history(conn: &mut sqlx::PgConnection, records: Vec<Record>) -> Result<Vec<View>, ServiceError> {
+    let mut out = Vec::with_capacity(records.len());
+    for record in records {
+        let history = store::history(conn, record.id).await?;
+        out.push(View { record, history });
+    }
+    Ok(out)
 }

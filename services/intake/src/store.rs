@@ -153,6 +153,7 @@ pub async fn insert_unreadable(
 ) -> Result<Uuid, ServiceError> {
     let id = Uuid::now_v7();
     let sealed = sealer.seal(doc.clinic_id, id, "content", doc.content)?;
+    let mut tx = rx_platform::tenancy::begin(pool, doc.clinic_id).await?;
     sqlx::query(
         "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
                                 channel, readable, error)
@@ -168,8 +169,9 @@ pub async fn insert_unreadable(
     .bind(doc.channel)
     .bind(error)
     .bind(rx_seal::fingerprint(doc.content))
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(id)
 }
 
@@ -507,7 +509,7 @@ pub async fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryEnt
 
 /// A patient's prescriptions, newest first.
 pub async fn list_for_patient(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     clinic_id: &str,
     patient_id: Uuid,
     limit: i64,
@@ -522,14 +524,14 @@ pub async fn list_for_patient(
         .bind(patient_id)
         .bind(limit)
         .bind(offset)
-        .fetch_all(pool)
+        .fetch_all(conn)
         .await?;
     rows.iter().map(record).collect()
 }
 
 /// Prescriptions waiting for review, oldest first.
 pub async fn list_pending(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     clinic_id: &str,
     limit: i64,
     offset: i64,
@@ -538,7 +540,7 @@ pub async fn list_pending(
         "SELECT {RECORD_COLUMNS} FROM prescriptions WHERE clinic_id = $1 AND status = 'needs_review'
          ORDER BY created_at, id LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(clinic_id).bind(limit).bind(offset).fetch_all(pool).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(clinic_id).bind(limit).bind(offset).fetch_all(conn).await?;
     rows.iter().map(record).collect()
 }
 
@@ -605,7 +607,7 @@ pub async fn rewrap_documents(
     let mut done = Rewrapped::default();
     let mut after = Uuid::nil();
     loop {
-        let mut tx = pool.begin().await?;
+        let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Rewrap).await?;
         let rows: Vec<(Uuid, String, Vec<u8>)> = sqlx::query_as(
             "SELECT id, clinic_id, content FROM documents WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
         )

@@ -21,7 +21,7 @@ const REJECTED: &str = "prescription.rejected.v1";
 async fn written(h: &Harness, key: &str) -> Vec<Vec<u8>> {
     sqlx::query_scalar("SELECT payload FROM outbox WHERE routing_key = $1 ORDER BY id")
         .bind(key)
-        .fetch_all(&h.pool)
+        .fetch_all(&h.inspect)
         .await
         .unwrap()
 }
@@ -117,7 +117,7 @@ async fn grpc_submission_is_idempotent_and_announced_once_with_every_field() {
         .unwrap()
         .into_inner();
     assert_eq!(list.prescriptions.len(), 1);
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM documents WHERE readable").await, 1);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM documents WHERE readable").await, 1);
 
     // another clinic sees nothing
     let mut other = tonic::Request::new(GetPrescriptionRequest { prescription_id: rx.id.clone() });
@@ -241,7 +241,7 @@ async fn review_corrects_approves_and_rejects_with_events() {
     let (who, old, new): (String, Vec<String>, Vec<String>) = sqlx::query_as(
         "SELECT by_subject, old_values, new_values FROM review_corrections WHERE field = 'patient.birth_date'",
     )
-    .fetch_one(&h.pool)
+    .fetch_one(&h.inspect)
     .await
     .unwrap();
     assert_eq!((who.as_str(), old.len(), new), ("rev-1", 0, vec!["1980-01-01".to_owned()]));
@@ -325,7 +325,7 @@ async fn unreadable_documents_are_refused_with_field_details_and_kept() {
     }
     let kept: Vec<(uuid::Uuid, Vec<u8>)> =
         sqlx::query_as("SELECT id, content FROM documents WHERE NOT readable ORDER BY received_at, id")
-            .fetch_all(&h.pool)
+            .fetch_all(&h.inspect)
             .await
             .unwrap();
     // Kept sealed, and opening to exactly what was received.
@@ -335,8 +335,8 @@ async fn unreadable_documents_are_refused_with_field_details_and_kept() {
         .collect();
     assert_eq!(opened, cases.iter().map(|c| c.1.clone()).collect::<Vec<_>>());
     assert!(kept.iter().all(|(_, blob)| rx_seal::Keyring::key_id(blob) == Some("test-1")));
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM prescriptions").await, 0);
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM outbox").await, 0);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM prescriptions").await, 0);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM outbox").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -384,11 +384,11 @@ async fn fhir_rest_creates_idempotently_and_answers_operation_outcomes() {
         "SELECT count(*) FROM audit_log WHERE action = 'fhir/r4/Bundle POST' AND resource_id = $1 AND outcome = 'OK'",
     )
     .bind(&id)
-    .fetch_one(&h.pool)
+    .fetch_one(&h.inspect)
     .await
     .unwrap();
     assert_eq!(audited, 2, "both POSTs of the bundle are in the audit trail");
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -407,15 +407,15 @@ async fn mllp_acks_after_commit_and_rejects_unreadable_messages() {
     assert!(acks[3].contains("|200"), "unsupported message type code: {}", acks[3]);
 
     let (id, clinic): (uuid::Uuid, String) =
-        sqlx::query_as("SELECT id, clinic_id FROM prescriptions").fetch_one(&h.pool).await.unwrap();
+        sqlx::query_as("SELECT id, clinic_id FROM prescriptions").fetch_one(&h.inspect).await.unwrap();
     assert_eq!(clinic, MLLP_CLINIC);
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
     assert_eq!(accepted_for(&h, &id.to_string()).await.len(), 1, "the resend made no second event");
     let audited: Vec<(String, String)> = sqlx::query_as(
         "SELECT subject, outcome FROM audit_log WHERE action = 'mllp/hl7v2' AND clinic_id = $1 ORDER BY id",
     )
     .bind(MLLP_CLINIC)
-    .fetch_all(&h.pool)
+    .fetch_all(&h.inspect)
     .await
     .unwrap();
     assert!(audited.iter().any(|(who, outcome)| who == "mllp:EHR/SYNTHCLINIC" && outcome == "OK"), "{audited:?}");
@@ -465,7 +465,7 @@ async fn mllp_answers_ae_when_the_database_is_down() {
     let ack = rx_intake::mllp::answer(&app, MLLP_CLINIC, fixture(ORM)).await;
     assert!(ack.contains("\rMSA|AE|MSG0001"), "{ack}");
     assert!(ack.contains("\rERR|") && ack.contains("207"), "application internal error: {ack}");
-    assert_eq!(count(&h.pool, "SELECT count(*) FROM prescriptions").await, 0);
+    assert_eq!(count(&h.inspect, "SELECT count(*) FROM prescriptions").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -479,7 +479,7 @@ async fn documents_are_sealed_at_rest_and_still_open_after_key_rotation() {
         "SELECT d.id, d.content FROM documents d JOIN prescriptions p ON p.document_id = d.id WHERE p.id = $1",
     )
     .bind(uuid::Uuid::parse_str(&rx.id).unwrap())
-    .fetch_one(&h.pool)
+    .fetch_one(&h.inspect)
     .await
     .unwrap();
     assert_eq!(rx_seal::Keyring::key_id(&stored), Some("test-1"));
@@ -489,7 +489,7 @@ async fn documents_are_sealed_at_rest_and_still_open_after_key_rotation() {
         let pool = h.pool.clone();
         let keyring = keyring.clone();
         async move {
-            let mut conn = pool.acquire().await.unwrap();
+            let mut conn = rx_platform::tenancy::begin(&pool, CLINIC).await.unwrap();
             let sealer = rx_intake::store::Sealer { keyring: Some(&keyring), plaintext: false };
             rx_intake::store::document(&mut conn, CLINIC, document_id, sealer).await.map(|(content, _, _)| content)
         }

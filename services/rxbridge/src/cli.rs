@@ -23,7 +23,7 @@ enum Command {
         #[arg(long, value_enum)]
         target: Target,
     },
-    /// Applies a service's database migrations (as that service's own role).
+    /// Applies a service's database migrations (as the owner of that service's schema).
     Migrate {
         #[arg(long, value_enum)]
         target: Target,
@@ -73,8 +73,11 @@ enum Command {
         command: crate::ops::Command,
     },
     /// Document key rotation: after adding a new current key to DOCUMENT_KEYRING, moves every
-    /// stored document's data key to it; then the old key can be removed.
+    /// stored document's data key to it (intake's faxes, HL7 and FHIR; benefits' 270/271;
+    /// claims' 837P/999/277CA/835); then the old key can be removed.
     RewrapDocuments {
+        #[arg(long, value_enum, default_value = "all")]
+        target: Target,
         /// Documents per transaction.
         #[arg(long, default_value_t = 200)]
         batch: i64,
@@ -132,7 +135,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { target, wait } => {
             let settings = Settings::from_env(&target.services())?;
             for service in target.services() {
-                let pool = service.connect(&settings).await?;
+                // applying needs the owner; waiting only reads the history, as the runtime role
+                let pool = match wait {
+                    None => service.connect_as_owner(&settings).await?,
+                    Some(_) => service.connect(&settings).await?,
+                };
                 match wait {
                     None => {
                         rx_platform::db::migrate(&pool, service.schema(), service.migrator()).await?;
@@ -167,18 +174,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::PayerSim(args) => args.run(|addr| println!("payer-sim listening on {addr}")).await,
         Command::Loadtest(args) => rx_loadtest::run(args).await.map(drop),
         Command::Ops { command } => command.run().await,
-        Command::RewrapDocuments { batch } => {
-            let settings = Settings::from_env(&[Service::Intake])?;
-            let config = rx_intake::IntakeConfig::from_env()?;
-            let keyring = config.keyring.ok_or_else(|| anyhow::anyhow!("DOCUMENT_KEYRING is not set"))?;
-            let pool = Service::Intake.connect(&settings).await?;
-            let done = rx_intake::store::rewrap_documents(&pool, &keyring, batch.max(1)).await?;
-            println!(
-                "documents examined={} rewrapped={} current_key={}",
-                done.examined,
-                done.rewrapped,
-                keyring.current()
-            );
+        Command::RewrapDocuments { target, batch } => {
+            let settings = Settings::from_env(&target.services())?;
+            let keyring = match rx_platform::config::documents_at_rest()? {
+                rx_seal::AtRest::Sealed(keyring) => keyring,
+                rx_seal::AtRest::Plaintext => anyhow::bail!("DOCUMENT_KEYRING is not set"),
+            };
+            let batch = batch.max(1);
+            for service in target.services() {
+                let pool = service.connect(&settings).await?;
+                let (examined, rewrapped) = match service {
+                    Service::Intake => {
+                        let done = rx_intake::store::rewrap_documents(&pool, &keyring, batch).await?;
+                        (done.examined, done.rewrapped)
+                    }
+                    Service::Benefits => {
+                        let done = rx_benefits::store::rewrap_artifacts(&pool, &keyring, batch).await?;
+                        (done.examined, done.rewrapped)
+                    }
+                    Service::Claims => {
+                        let done = rx_claims::store::rewrap_x12(&pool, &keyring, batch).await?;
+                        (done.examined, done.rewrapped)
+                    }
+                };
+                println!(
+                    "{} documents examined={examined} rewrapped={rewrapped} current_key={}",
+                    service.name(),
+                    keyring.current()
+                );
+                pool.close().await;
+            }
             Ok(())
         }
         Command::Db { command: DbCommand::Init { admin_url, database } } => {

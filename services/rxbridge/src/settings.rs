@@ -24,7 +24,10 @@ pub struct Settings {
 
 #[derive(Debug, Clone)]
 pub struct ServiceSettings {
+    /// The runtime role's connection (row-level security binds it).
     pub database_url: Secret,
+    /// The schema owner's connection, for `migrate` only.
+    pub migration_url: Secret,
     pub grpc_addr: SocketAddr,
 }
 
@@ -34,13 +37,17 @@ impl Settings {
         let mut per_service = HashMap::new();
         for &service in services {
             let prefix = service.env_prefix();
-            let database_url = config::url_or(
-                &format!("{prefix}_DATABASE_URL"),
-                &format!("postgres://{}@127.0.0.1:5432/rxbridge", service.schema().role),
-                &["postgres", "postgresql"],
-            )?;
+            let url = |variable: String, role: &str| {
+                config::url_or(
+                    &variable,
+                    &format!("postgres://{role}@127.0.0.1:5432/rxbridge"),
+                    &["postgres", "postgresql"],
+                )
+            };
+            let database_url = url(format!("{prefix}_DATABASE_URL"), service.schema().app_role)?;
+            let migration_url = url(format!("{prefix}_MIGRATION_DATABASE_URL"), service.schema().role)?;
             let grpc_addr = config::addr_or(&format!("{prefix}_GRPC_ADDR"), service.default_grpc_addr())?;
-            per_service.insert(service, ServiceSettings { database_url, grpc_addr });
+            per_service.insert(service, ServiceSettings { database_url, migration_url, grpc_addr });
         }
         Ok(Self {
             amqp_url: config::url_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", &["amqp", "amqps"])?,
@@ -69,7 +76,12 @@ impl Settings {
             }
             per_service.insert(
                 service.name().into(),
-                serde_json::json!({ "schema": service.schema().schema, "role": service.schema().role, "listeners": listeners }),
+                serde_json::json!({
+                    "schema": service.schema().schema,
+                    "role": service.schema().app_role,
+                    "migration_role": service.schema().role,
+                    "listeners": listeners,
+                }),
             );
         }
         let authentication = rx_platform::auth::Authenticator::describe_env()?;

@@ -88,9 +88,18 @@ impl Service {
         }
     }
 
+    /// The service's pool, as its runtime role.
     pub async fn connect(self, settings: &Settings) -> anyhow::Result<PgPool> {
-        let url = &settings.service(self)?.database_url;
-        rx_platform::db::connect(url, self.schema(), settings.db_max_connections)
+        self.connect_to(&settings.service(self)?.database_url, settings.db_max_connections).await
+    }
+
+    /// One connection as the schema's owner, to apply migrations.
+    pub async fn connect_as_owner(self, settings: &Settings) -> anyhow::Result<PgPool> {
+        self.connect_to(&settings.service(self)?.migration_url, 1).await
+    }
+
+    async fn connect_to(self, url: &rx_platform::config::Secret, max: u32) -> anyhow::Result<PgPool> {
+        rx_platform::db::connect(url, self.schema(), max)
             .await
             .map_err(|e| anyhow::anyhow!("{}: cannot connect to the database: {e}", self.name()))
     }

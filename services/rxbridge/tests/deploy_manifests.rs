@@ -352,8 +352,10 @@ fn check(overlay: &Overlay) -> Vec<String> {
                 continue;
             }
             let config: Value = serde_json::from_slice(&shown.stdout).expect("config show prints json");
+            // the migration Job connects as the schema's owner, everything else as the runtime role
+            let applies_migrations = args.first() == Some(&"migrate") && !args.contains(&"--wait");
             for service in config["services"].as_object().into_iter().flatten().map(|(name, _)| name) {
-                let var = format!("{}_DATABASE_URL", service.to_uppercase());
+                let var = database_url_var(service, applies_migrations);
                 if !matches!(env.get(&var), Some((_, Source::Secret(_)))) {
                     problems.push(format!("{who}: {var} is not set from a Secret"));
                 }
@@ -366,7 +368,7 @@ fn check(overlay: &Overlay) -> Vec<String> {
                 if shown.config["authentication"] != "jwt" {
                     problems.push(format!("{who}: callers are not authenticated with tokens (AUTH_JWKS_FILE)"));
                 }
-                if shown.config["services"].get("intake").is_some() && shown.config["documents"] != "sealed" {
+                if shown.config["documents"] != "sealed" {
                     problems.push(format!("{who}: documents would not be encrypted (DOCUMENT_KEYRING)"));
                 }
                 check_ports(overlay, &who, labels, container, &shown.config, &mut problems);
@@ -478,8 +480,34 @@ fn check_grace(
     }
 }
 
-/// A migration job connects with its service's Secret, and that Secret's user is the role
-/// `config show` names (dev: the generated URL; prod: the CloudNativePG managed role).
+/// The variable holding a service's database URL: the owner's for the migration Job.
+fn database_url_var(service: &str, applies_migrations: bool) -> String {
+    let kind = if applies_migrations { "MIGRATION_DATABASE_URL" } else { "DATABASE_URL" };
+    format!("{}_{kind}", service.to_uppercase())
+}
+
+/// Checks that a Secret's URL connects as `role` (dev: the generated URL; prod: the
+/// CloudNativePG managed role that uses the Secret).
+fn check_secret_role(overlay: &Overlay, who: &str, url: &str, secret: &str, role: &str, problems: &mut Vec<String>) {
+    if overlay.renders_secrets && url_user(url) != Some(role) {
+        problems.push(format!("{who}: Secret {secret} connects as {:?}, not as role {role}", url_user(url)));
+    }
+    let managed = overlay
+        .examples
+        .iter()
+        .filter(|o| o["kind"] == "Cluster")
+        .flat_map(|c| items(&c["spec"]["managed"]["roles"]))
+        .find(|r| r["passwordSecret"]["name"] == secret);
+    match managed {
+        Some(r) if r["name"] == role => {}
+        Some(r) => problems.push(format!("{who}: CNPG role {} uses Secret {secret}; expected {role}", r["name"])),
+        None if overlay.renders_secrets => {}
+        None => problems.push(format!("{who}: no CNPG managed role uses Secret {secret}")),
+    }
+}
+
+/// A migration job connects with its service's owner Secret as the schema's owner; the
+/// Deployment with another Secret as the runtime role, which row-level security binds.
 fn check_migrations(
     overlay: &Overlay,
     serving: &BTreeMap<String, Shown>,
@@ -490,32 +518,24 @@ fn check_migrations(
     for (who, job) in migrating {
         for (service, s) in job.config["services"].as_object().into_iter().flatten() {
             migrated.insert(service.clone());
-            let var = format!("{}_DATABASE_URL", service.to_uppercase());
-            let role = str_of(&s["role"]);
+            let var = database_url_var(service, true);
             let Some((url, Source::Secret(secret))) = job.env.get(&var) else { continue };
-            let server = serving.values().find(|d| d.config["services"].get(service).is_some());
-            if let Some((_, served_from)) = server.and_then(|d| d.env.get(&var))
-                && *served_from != Source::Secret(secret.clone())
+            check_secret_role(overlay, who, url, secret, str_of(&s["migration_role"]), problems);
+            let server = serving.iter().find(|(_, d)| d.config["services"].get(service).is_some());
+            if let Some((name, d)) = server
+                && let Some((served_url, Source::Secret(served_secret))) = d.env.get(&database_url_var(service, false))
             {
-                problems
-                    .push(format!("{who}: {var} comes from Secret {secret}, the Deployment's from {served_from:?}"));
-            }
-            if overlay.renders_secrets && url_user(url) != Some(role) {
-                problems.push(format!("{who}: Secret {secret} connects as {:?}, not as role {role}", url_user(url)));
-            }
-            let managed = overlay
-                .examples
-                .iter()
-                .filter(|o| o["kind"] == "Cluster")
-                .flat_map(|c| items(&c["spec"]["managed"]["roles"]))
-                .find(|r| r["passwordSecret"]["name"] == secret.as_str());
-            match managed {
-                Some(r) if r["name"] == role => {}
-                Some(r) => {
-                    problems.push(format!("{who}: CNPG role {} uses Secret {secret}; expected {role}", r["name"]))
+                if served_secret == secret {
+                    problems.push(format!("{who}: Deployment {name} connects with the owner's Secret {secret}"));
                 }
-                None if overlay.renders_secrets => {}
-                None => problems.push(format!("{who}: no CNPG managed role uses Secret {secret}")),
+                check_secret_role(
+                    overlay,
+                    &format!("Deployment {name}"),
+                    served_url,
+                    served_secret,
+                    str_of(&s["role"]),
+                    problems,
+                );
             }
             let others: Vec<&String> = job
                 .env
@@ -756,12 +776,29 @@ fn the_check_catches_a_broken_deployment() {
                 .expect("benefits secret");
         let job = o.find_mut("Job", "intake-migrate");
         for var in job["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut().expect("env") {
-            if var["name"] == "INTAKE_DATABASE_URL" {
+            if var["name"] == "INTAKE_MIGRATION_DATABASE_URL" {
                 var["valueFrom"]["secretKeyRef"]["name"] = benefits_secret.clone();
             }
         }
     });
-    assert!(reports(&wrong_role, &["Job/intake-migrate", "not as role rxbridge_intake"]), "{:?}", check(&wrong_role));
+    assert!(reports(&wrong_role, &["Job/intake-migrate", "rxbridge_intake"]), "{:?}", check(&wrong_role));
+
+    // A Deployment connecting as the schema's owner (row-level security would not bind it
+    // without FORCE, and it could change the schema).
+    let as_owner = broken(&|o| {
+        let job = o.find("Job", "intake-migrate").expect("job");
+        let owner_secret = job["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .and_then(|env| env.iter().find(|v| v["name"] == "INTAKE_MIGRATION_DATABASE_URL"))
+            .map(|v| v["valueFrom"]["secretKeyRef"]["name"].clone())
+            .expect("owner secret");
+        for var in intake_container(o)["env"].as_array_mut().expect("env") {
+            if var["name"] == "INTAKE_DATABASE_URL" {
+                var["valueFrom"]["secretKeyRef"]["name"] = owner_secret.clone();
+            }
+        }
+    });
+    assert!(reports(&as_owner, &["connects with the owner's Secret"]), "{:?}", check(&as_owner));
 
     // A payer list the benefits service refuses (the mounted Secret's file is read for real).
     let bad_payers = broken(&|o| {

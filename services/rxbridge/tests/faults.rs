@@ -97,9 +97,10 @@ struct Pools {
 }
 
 async fn pools(system: &System) -> Pools {
+    // counted across clinics, as the administrator (row-level security binds the services' roles)
     let connect = |s| {
-        let url = system.db.url_for(s);
-        async move { rx_platform::db::connect(&url, s, 2).await.expect("pool") }
+        let db = system.db.clone();
+        async move { db.inspector(s).await.expect("pool") }
     };
     Pools { intake: connect(INTAKE).await, benefits: connect(BENEFITS).await, claims: connect(CLAIMS).await }
 }

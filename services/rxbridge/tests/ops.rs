@@ -88,8 +88,9 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
 async fn a_poison_message_is_dead_lettered_listed_replayed_and_purged() {
     let db = TestDb::create().await.expect("database");
     let pool = db.service_pool(BENEFITS, rx_benefits::migrator()).await.expect("benefits pool");
+    // created by the owner: the runtime role may use tables, not create them
     sqlx::query("CREATE TABLE test_effects (id bigserial PRIMARY KEY, payload bytea NOT NULL)")
-        .execute(&pool)
+        .execute(&db.owner_pool(BENEFITS).await.expect("owner"))
         .await
         .expect("effects table");
     let namespace = unique_namespace();
@@ -182,13 +183,14 @@ async fn the_outbox_backlog_is_reported_per_service() {
 
     let pool = rx_platform::db::connect(&db.url_for(BENEFITS), BENEFITS, 2).await.expect("benefits pool");
     for _ in 0..3 {
-        let mut tx = pool.begin().await.expect("begin");
+        let mut tx = rx_platform::tenancy::begin(&pool, "clinic-ops").await.expect("begin");
         let event =
             rx_messaging::NewEvent { routing_key: KEY.into(), clinic_id: "clinic-ops".into(), payload: vec![1] };
         rx_messaging::outbox::enqueue(&mut tx, &event).await.expect("enqueue");
         tx.commit().await.expect("commit");
     }
-    sqlx::query("UPDATE outbox SET created_at = now() - interval '90 seconds'").execute(&pool).await.expect("age");
+    let inspect = db.inspector(BENEFITS).await.expect("inspector");
+    sqlx::query("UPDATE outbox SET created_at = now() - interval '90 seconds'").execute(&inspect).await.expect("age");
 
     let (ok, stdout) = ops(&env, &["outbox"]).await;
     assert!(ok, "ops outbox failed");

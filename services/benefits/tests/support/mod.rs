@@ -23,6 +23,8 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub struct Harness {
     pub db: TestDb,
     pub pool: PgPool,
+    /// The administrator's view of the schema (every clinic), for assertions.
+    pub inspect: PgPool,
     pub sim: SocketAddr,
     pub shutdown: CancellationToken,
 }
@@ -45,7 +47,8 @@ pub async fn harness() -> Harness {
     let pool = db.service_pool(rx_platform::db::BENEFITS, rx_benefits::migrator()).await.expect("migrated pool");
     let shutdown = CancellationToken::new();
     let sim = start_sim(&shutdown).await;
-    Harness { db, pool, sim, shutdown }
+    let inspect = db.inspector(rx_platform::db::BENEFITS).await.expect("inspector");
+    Harness { db, pool, inspect, sim, shutdown }
 }
 
 /// The simulator as a payer with test-sized limits: short timeout and backoff, a breaker that
@@ -59,8 +62,38 @@ pub fn payer(sim: SocketAddr) -> PayerConfig {
     p
 }
 
+/// A synthetic test-only master key: the raw X12 of every check is stored sealed with it.
+pub fn keyring() -> rx_seal::Keyring {
+    rx_seal::Keyring::from_json(
+        r#"{"current": "test-1", "keys": {"test-1": "dGVzdC1vbmx5LWJlbmVmaXRzLWtleS0zMi1ieXRlcyE="}}"#,
+    )
+    .expect("test keyring")
+}
+
 pub fn app(h: &Harness, payer: PayerConfig) -> App {
-    App::with_core(h.pool.clone(), BenefitsConfig::local(vec![payer]))
+    let mut config = BenefitsConfig::local(vec![payer]);
+    config.at_rest = rx_seal::AtRest::Sealed(Arc::new(keyring()));
+    App::with_core(h.pool.clone(), config)
+}
+
+/// The stored X12 of one kind (`270`, `271`), opened; each must be sealed at rest and name
+/// nothing readable without the key.
+pub async fn stored_x12(h: &Harness, kind: &str) -> Vec<String> {
+    let rows: Vec<(uuid::Uuid, String, i32, Vec<u8>)> = sqlx::query_as(
+        "SELECT check_id, clinic_id, attempt, content FROM x12_artifacts WHERE kind = $1 ORDER BY recorded_at, attempt",
+    )
+    .bind(kind)
+    .fetch_all(&h.inspect)
+    .await
+    .expect("stored x12");
+    rows.iter()
+        .map(|(check, clinic, attempt, sealed)| {
+            assert_eq!(rx_seal::Keyring::key_id(sealed), Some("test-1"), "the {kind} is sealed at rest");
+            assert!(!sealed.windows(3).any(|w| w == b"ISA"), "no readable X12 in the stored bytes");
+            let aad = rx_benefits::store::artifact_aad(clinic, *check, kind, *attempt);
+            String::from_utf8(keyring().open(sealed, &aad).expect("opens with its key and record")).expect("text")
+        })
+        .collect()
 }
 
 impl Drop for Harness {

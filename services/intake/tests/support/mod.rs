@@ -53,6 +53,8 @@ impl Observed {
 pub struct Harness {
     pub db: TestDb,
     pub pool: PgPool,
+    /// The administrator's view of the schema (every clinic), for assertions.
+    pub inspect: PgPool,
     pub app: App,
     pub grpc: SocketAddr,
     pub fhir: SocketAddr,
@@ -147,7 +149,8 @@ pub async fn harness() -> Harness {
     let (fhir, mllp) = (addr("fhir"), addr("mllp"));
     assert_ne!(fhir.port(), 0);
     assert_ne!(mllp.port(), 0);
-    Harness { db, pool, app, grpc, fhir, mllp, observed, stop, set }
+    let inspect = db.inspector(INTAKE).await.expect("inspector");
+    Harness { db, pool, inspect, app, grpc, fhir, mllp, observed, stop, set }
 }
 
 pub async fn intake_client(h: &Harness) -> IntakeServiceClient<Channel> {

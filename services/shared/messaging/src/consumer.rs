@@ -239,6 +239,10 @@ async fn handle_with_retries<H: Handler>(
 }
 
 async fn handle_once<H: Handler>(pool: &PgPool, handler: &H, event: &Event) -> Result<Outcome, HandlerError> {
+    if event.clinic_id.is_empty() {
+        // every event we publish names its clinic; one that does not cannot be kept apart
+        return Err(HandlerError::Poison("event without a clinic id header".into()));
+    }
     let mut tx = pool.begin().await?;
     let fresh = sqlx::query("INSERT INTO inbox (message_id, routing_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(&event.id)
@@ -251,6 +255,8 @@ async fn handle_once<H: Handler>(pool: &PgPool, handler: &H, event: &Event) -> R
         tx.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
+    // the handler sees and writes only the clinic the event belongs to
+    rx_platform::tenancy::set_clinic(&mut tx, &event.clinic_id).await?;
     handler.handle(&mut tx, event).await?;
     tx.commit().await?;
     Ok(Outcome::Processed)

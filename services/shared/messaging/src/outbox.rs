@@ -31,10 +31,13 @@ pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> Result<Uuid, 
 
 /// Unsent events and the age in seconds of the oldest, for metrics and `rxbridge ops outbox`.
 pub async fn backlog(pool: &sqlx::PgPool) -> Result<(i64, f64), sqlx::Error> {
-    sqlx::query_as(
+    let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Relay).await?;
+    let figures = sqlx::query_as(
         "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
          FROM outbox WHERE published_at IS NULL",
     )
-    .fetch_one(pool)
-    .await
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(figures)
 }

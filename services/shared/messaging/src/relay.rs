@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
 use lapin::{BasicProperties, Channel};
+use rx_platform::tenancy::{self, Task};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
@@ -133,7 +134,7 @@ impl Relay {
 
     /// Publishes one batch; returns how many rows it sent.
     async fn publish_batch(&self, channel: &Channel) -> Result<usize, MessagingError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = tenancy::begin_task(&self.pool, Task::Relay).await?;
         let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, routing_key, payload, headers FROM outbox
              WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -176,10 +177,15 @@ impl Relay {
     /// Prunes rows published longer ago than the retention.
     async fn housekeeping(&self) {
         let retention = format!("{} seconds", self.config.retention.as_secs());
-        let _ = sqlx::query("DELETE FROM outbox WHERE published_at < now() - $1::interval")
-            .bind(&retention)
-            .execute(&self.pool)
-            .await;
+        if let Ok(mut tx) = tenancy::begin_task(&self.pool, Task::Relay).await {
+            let pruned = sqlx::query("DELETE FROM outbox WHERE published_at < now() - $1::interval")
+                .bind(&retention)
+                .execute(&mut *tx)
+                .await;
+            if pruned.is_ok() {
+                let _ = tx.commit().await;
+            }
+        }
         let _ = sqlx::query("DELETE FROM inbox WHERE processed_at < now() - $1::interval")
             .bind(&retention)
             .execute(&self.pool)

@@ -63,8 +63,9 @@ async fn setup() -> Setup {
     TELEMETRY.get_or_init(|| rx_platform::telemetry::init("backbone-test").ok());
     let db = TestDb::create().await.expect("test database");
     let pool = db.service_pool(INTAKE, sqlx::migrate!("../../../migrations/intake")).await.expect("pool");
+    // created by the owner: the runtime role may use tables, not create them
     sqlx::query("CREATE TABLE test_effects (id bigserial PRIMARY KEY, payload bytea NOT NULL, trace_id text)")
-        .execute(&pool)
+        .execute(&db.owner_pool(INTAKE).await.expect("owner"))
         .await
         .expect("effects table");
     Setup { pool, topology: Topology::new(unique_namespace()), shutdown: CancellationToken::new() }
@@ -111,7 +112,7 @@ fn consumer_via(
 }
 
 async fn write_event(pool: &PgPool, payload: &[u8]) -> uuid::Uuid {
-    let mut tx = pool.begin().await.expect("begin");
+    let mut tx = rx_platform::tenancy::begin(pool, "clinic-a").await.expect("begin");
     let id = rx_messaging::outbox::enqueue(
         &mut tx,
         &NewEvent { routing_key: KEY.into(), clinic_id: "clinic-a".into(), payload: payload.to_vec() },
@@ -127,11 +128,22 @@ async fn effects(pool: &PgPool) -> i64 {
 }
 
 async fn published(pool: &PgPool, id: uuid::Uuid) -> bool {
+    let mut tx = rx_platform::tenancy::begin(pool, "clinic-a").await.expect("begin");
     sqlx::query_scalar("SELECT published_at IS NOT NULL FROM outbox WHERE id = $1")
         .bind(id)
-        .fetch_one(pool)
+        .fetch_one(&mut *tx)
         .await
         .expect("outbox row")
+}
+
+/// The clinic header every event we publish carries (consumers refuse events without one).
+fn clinic_header() -> FieldTable {
+    let mut headers = FieldTable::default();
+    headers.insert(
+        rx_messaging::event::CLINIC_HEADER.into(),
+        lapin::types::AMQPValue::LongString(lapin::types::LongString::from("clinic-a")),
+    );
+    headers
 }
 
 /// Publishes a message with a given id straight to the exchange, as a redelivery would arrive.
@@ -145,7 +157,7 @@ async fn publish_raw(topology: &Topology, id: &str, payload: &[u8]) {
             KEY.into(),
             BasicPublishOptions::default(),
             payload,
-            BasicProperties::default().with_message_id(id.into()).with_headers(FieldTable::default()),
+            BasicProperties::default().with_message_id(id.into()).with_headers(clinic_header()),
         )
         .await
         .expect("publish")

@@ -44,8 +44,9 @@ pub struct Entry {
     pub outcome: String,
 }
 
-/// Appends an entry.
+/// Appends an entry (in its clinic's scope: the table's policy checks the clinic).
 pub async fn record(pool: &PgPool, e: &Entry) -> Result<(), sqlx::Error> {
+    let mut tx = crate::tenancy::begin(pool, &e.clinic_id).await?;
     sqlx::query(
         "INSERT INTO audit_log (id, clinic_id, subject, roles, action, resource_type, resource_id, patient_id, peer, outcome)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -60,9 +61,9 @@ pub async fn record(pool: &PgPool, e: &Entry) -> Result<(), sqlx::Error> {
     .bind(&e.resource.patient_id)
     .bind(&e.peer)
     .bind(&e.outcome)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// The name of a gRPC status code, as entries record outcomes.
@@ -121,6 +122,11 @@ impl AuditService for Trail {
             0 => 100,
             n => i64::from(n.min(1000)),
         };
+        let unavailable = |e: sqlx::Error| {
+            tracing::error!(error = %e, "audit query failed");
+            Status::unavailable("the audit trail cannot be read now")
+        };
+        let mut tx = crate::tenancy::begin(&self.pool, &clinic).await.map_err(unavailable)?;
         let rows = sqlx::query(
             "SELECT id, at, clinic_id, subject, roles, action, resource_type, resource_id, patient_id, peer, outcome
              FROM audit_log
@@ -134,12 +140,10 @@ impl AuditService for Trail {
         .bind(since)
         .bind(until)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "audit query failed");
-            Status::unavailable("the audit trail cannot be read now")
-        })?;
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         let entries = rows
             .iter()
             .map(|r| -> Result<AuditEntry, sqlx::Error> {

@@ -90,6 +90,21 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// How stored documents are kept, from `DOCUMENT_KEYRING` (JSON, see `rx_seal::Keyring`) or,
+/// for local development only, `DOCUMENT_PLAINTEXT=true` (warned); neither is an error.
+pub fn documents_at_rest() -> Result<rx_seal::AtRest, ConfigError> {
+    if let Some(json) = var("DOCUMENT_KEYRING") {
+        let keyring = rx_seal::Keyring::from_json(&json)
+            .map_err(|e| ConfigError::Malformed { name: "DOCUMENT_KEYRING".into(), reason: e.to_string() })?;
+        Ok(rx_seal::AtRest::Sealed(std::sync::Arc::new(keyring)))
+    } else if var("DOCUMENT_PLAINTEXT").is_some_and(|v| v == "true") {
+        tracing::warn!("DOCUMENT_PLAINTEXT=true: documents are stored unencrypted; never use this with real data");
+        Ok(rx_seal::AtRest::Plaintext)
+    } else {
+        Err(ConfigError::Missing { name: "DOCUMENT_KEYRING".into() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,16 +11,22 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::config::Secret;
 
-/// A service's place in the database: its schema and the role that owns it.
+/// A service's place in the database: its schema, the role that owns it (and applies the
+/// migrations), and the role the running service connects as. The runtime role owns nothing,
+/// so row-level security binds it (see [`crate::tenancy`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceSchema {
     pub schema: &'static str,
     pub role: &'static str,
+    pub app_role: &'static str,
 }
 
-pub const INTAKE: ServiceSchema = ServiceSchema { schema: "intake", role: "rxbridge_intake" };
-pub const BENEFITS: ServiceSchema = ServiceSchema { schema: "benefits", role: "rxbridge_benefits" };
-pub const CLAIMS: ServiceSchema = ServiceSchema { schema: "claims", role: "rxbridge_claims" };
+pub const INTAKE: ServiceSchema =
+    ServiceSchema { schema: "intake", role: "rxbridge_intake", app_role: "rxbridge_intake_app" };
+pub const BENEFITS: ServiceSchema =
+    ServiceSchema { schema: "benefits", role: "rxbridge_benefits", app_role: "rxbridge_benefits_app" };
+pub const CLAIMS: ServiceSchema =
+    ServiceSchema { schema: "claims", role: "rxbridge_claims", app_role: "rxbridge_claims_app" };
 pub const ALL: [ServiceSchema; 3] = [INTAKE, BENEFITS, CLAIMS];
 
 /// Opens a pool whose connections see only `schema` first on their search path.
@@ -59,8 +65,9 @@ pub async fn is_migrated(pool: &PgPool, schema: ServiceSchema, migrator: &Migrat
     migrator.iter().filter(|m| m.migration_type.is_up_migration()).all(|m| applied.contains(&m.version))
 }
 
-/// Creates the database (if missing), one login role per service and each service's schema
-/// owned by its role, with nothing granted across schemas. Idempotent; safe to run concurrently.
+/// Creates the database (if missing), two login roles per service (the schema's owner, which
+/// migrates, and the runtime role, which may only use the tables) and each service's schema,
+/// with nothing granted across schemas. Idempotent; safe to run concurrently.
 pub async fn bootstrap(admin_url: &Secret, database: &str) -> Result<(), sqlx::Error> {
     let admin = PgConnectOptions::from_str(admin_url.expose())?;
     let mut server = admin.clone().database("postgres").connect().await?;
@@ -94,13 +101,24 @@ async fn create_roles_and_schemas(conn: &mut sqlx::PgConnection, database: &str)
     let mut sql = format!("REVOKE ALL ON DATABASE {db} FROM PUBLIC;\nREVOKE CREATE ON SCHEMA public FROM PUBLIC;\n");
     for s in ALL {
         let role = quote_ident(s.role);
+        let app = quote_ident(s.app_role);
         let schema = quote_ident(s.schema);
+        for name in [s.role, s.app_role] {
+            sql.push_str(&format!(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN CREATE ROLE {ident} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS; END IF; END $$;\n\
+                 GRANT CONNECT ON DATABASE {db} TO {ident};\n",
+                ident = quote_ident(name),
+            ));
+        }
+        // The runtime role gets data access only, on the tables the owner creates; the
+        // row-level security migration takes back what it must not do (change audit rows or
+        // the migration history) and grants on tables that existed before this bootstrap.
         sql.push_str(&format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; END IF; END $$;\n\
-             GRANT CONNECT ON DATABASE {db} TO {role};\n\
-             CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role};\n\
-             REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;\n",
-            r = s.role,
+            "CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {role};\n\
+             REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;\n\
+             GRANT USAGE ON SCHEMA {schema} TO {app};\n\
+             ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app};\n\
+             ALTER DEFAULT PRIVILEGES FOR ROLE {role} IN SCHEMA {schema} GRANT USAGE, SELECT ON SEQUENCES TO {app};\n",
         ));
     }
     sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(conn).await?;

@@ -34,6 +34,44 @@ pub enum SealError {
     Random,
 }
 
+/// How a service keeps what it must protect at rest: sealed with the keyring, or (local
+/// development only, configured explicitly) as it is.
+#[derive(Debug, Clone)]
+pub enum AtRest {
+    Sealed(std::sync::Arc<Keyring>),
+    Plaintext,
+}
+
+impl AtRest {
+    /// Seals `plain` bound to `aad` (stored as is when running in plaintext).
+    pub fn seal(&self, plain: &[u8], aad: &[u8]) -> Result<Vec<u8>, SealError> {
+        match self {
+            Self::Sealed(keyring) => keyring.seal(plain, aad),
+            Self::Plaintext => Ok(plain.to_vec()),
+        }
+    }
+
+    /// Opens what [`AtRest::seal`] stored; a sealed blob without a keyring is an error, never
+    /// ciphertext handed out as if it were the document.
+    pub fn open(&self, blob: &[u8], aad: &[u8]) -> Result<Vec<u8>, SealError> {
+        match self {
+            Self::Sealed(keyring) => keyring.open(blob, aad),
+            Self::Plaintext => match Keyring::key_id(blob) {
+                Some(id) => Err(SealError::UnknownKey(id.to_owned())),
+                None => Ok(blob.to_vec()),
+            },
+        }
+    }
+
+    /// `sealed` or `plaintext`, for `rxbridge config show` and start-up logs.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Self::Sealed(_) => "sealed",
+            Self::Plaintext => "plaintext",
+        }
+    }
+}
+
 /// The master keys: the current one seals, every one opens.
 #[derive(Clone)]
 pub struct Keyring {
@@ -242,6 +280,16 @@ mod tests {
         flipped[last] ^= 1;
         assert_eq!(k.open(&flipped, b"clinic-a/doc-1"), Err(SealError::Corrupt), "tampering is detected");
         assert_ne!(k.seal(doc, b"x").unwrap(), k.seal(doc, b"x").unwrap(), "fresh keys and nonces");
+    }
+
+    #[test]
+    fn plaintext_mode_never_passes_ciphertext_off_as_a_document() {
+        let sealed = AtRest::Sealed(std::sync::Arc::new(ring("k1", &[("k1", 1)])));
+        let blob = sealed.seal(b"ISA*00*", b"clinic-a/x12/1").unwrap();
+        assert_eq!(sealed.open(&blob, b"clinic-a/x12/1").unwrap(), b"ISA*00*");
+        assert_eq!(AtRest::Plaintext.open(&blob, b"clinic-a/x12/1"), Err(SealError::UnknownKey("k1".into())));
+        assert_eq!(AtRest::Plaintext.seal(b"ISA*00*", b"").unwrap(), b"ISA*00*");
+        assert_eq!(sealed.open(b"ISA*00*", b"clinic-a/x12/1").unwrap(), b"ISA*00*", "stored before sealing");
     }
 
     #[test]

@@ -10,3 +10,4 @@ pub mod grpc;
 pub mod metrics_http;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;

@@ -70,13 +70,15 @@ pub fn mllp_clinic() -> String {
     rx_platform::config::string_or("INTAKE_MLLP_CLINIC_ID", "default")
 }
 
-/// Starts intake's extra listeners (FHIR REST and MLLP) and returns where they listen.
-/// Intake consumes no events.
-pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, SocketAddr)>> {
+/// Starts intake's extra listeners (FHIR REST and MLLP) with the process's authenticator and
+/// transport (read once, by `serve`) and returns where they listen. Intake consumes no events.
+pub async fn start(
+    workers: &mut rx_messaging::Workers<'_>,
+    auth: rx_platform::auth::Authenticator,
+    transport: rx_platform::tls::Transport,
+) -> anyhow::Result<Vec<(String, SocketAddr)>> {
     let config = IntakeConfig::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
     let app = App::new(workers.pool.clone(), config);
-    let auth = rx_platform::auth::Authenticator::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
-    let transport = rx_platform::tls::Transport::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
     start_with(workers, app, auth, transport).await
 }
 

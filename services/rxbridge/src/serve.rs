@@ -72,7 +72,7 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
             stop: workers_stop.clone(),
             set: &mut workers,
         };
-        for (what, listening) in service.start(&mut service_workers).await? {
+        for (what, listening) in service.start(&mut service_workers, &auth, &transport).await? {
             tracing::info!(service = service.name(), what = %what, addr = %listening, "listening");
             println!("{} {what} listening on {listening}", service.name());
         }

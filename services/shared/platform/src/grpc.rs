@@ -112,7 +112,8 @@ pub async fn serve_on(
 }
 
 /// Serves only the health service, in plaintext, for Kubernetes' gRPC probes (which cannot
-/// speak TLS); it shares the statuses of the API server's `health` reporter.
+/// speak TLS); it shares the statuses of the API server's `health` reporter. A client left
+/// watching gets two seconds after `shutdown`, so it cannot hold up the process's exit.
 pub async fn serve_health(
     listener: TcpListener,
     health: HealthReporter,
@@ -121,13 +122,18 @@ pub async fn serve_health(
     let service = tonic_health::pb::health_server::HealthServer::new(
         tonic_health::server::HealthService::from_health_reporter(health),
     );
-    let incoming =
-        tokio_stream::wrappers::ReceiverStream::new(crate::tls::accept(listener, None, "health", shutdown.clone()))
-            .map(Ok::<_, std::io::Error>);
-    tonic::transport::Server::builder()
+    let accepted = crate::tls::accept(listener, None, "health", shutdown.clone());
+    let incoming = tokio_stream::wrappers::ReceiverStream::new(accepted).map(Ok::<_, std::io::Error>);
+    let serving = tonic::transport::Server::builder()
         .add_service(service)
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    tokio::select! {
+        result = serving => result,
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => Ok(()),
+    }
 }
 
 /// Authenticates and authorizes each call (see [`crate::auth`]). The caller's clinic, subject

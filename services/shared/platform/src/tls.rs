@@ -106,6 +106,11 @@ impl Transport {
         if client_ca.is_none() && var("TLS_CLIENT_IDENTITIES").is_some() {
             return Err(malformed("TLS_CLIENT_IDENTITIES", "needs TLS_CLIENT_CA_FILE to verify client certificates"));
         }
+        if client_ca.is_some() && var("TLS_CLIENT_IDENTITIES").is_none() {
+            tracing::warn!(
+                "TLS_CLIENT_CA_FILE without TLS_CLIENT_IDENTITIES: no client certificate names a clinic, so MLLP accepts no sender"
+            );
+        }
         let server = TlsServer::from_files(&cert, &key, client_ca.as_deref())?;
         Ok(Self::Tls(Arc::new(server)))
     }
@@ -363,6 +368,10 @@ pub fn accept(
             tokio::spawn(async move {
                 let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                     Ok(Ok(tls)) => tls,
+                    // A TCP check (load balancer, port scan) closes before saying hello: not worth a warning.
+                    Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        return tracing::debug!(listener = listener_name, peer = %addr, "closed before the tls handshake");
+                    }
                     Ok(Err(e)) => return handshake_failed(listener_name, addr, &e.to_string()),
                     Err(_) => return handshake_failed(listener_name, addr, "timed out"),
                 };

@@ -26,6 +26,8 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
 
     // Workers (relays, consumers) stop only after the gRPC servers drained.
     let workers_stop = CancellationToken::new();
+    // With AUTH_JWKS_URL, the keys are fetched before anything listens, then kept fresh.
+    auth.start_key_refresh(workers_stop.clone()).await?;
     let mut servers = JoinSet::new();
     let mut workers = JoinSet::new();
     let mut pools = Vec::new();

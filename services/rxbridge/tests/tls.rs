@@ -36,15 +36,28 @@ fn read(name: &str) -> Vec<u8> {
 
 /// An RS256 bearer token of the test issuer.
 fn token(clinic: &str, roles: &[&str]) -> String {
-    let pem = std::fs::read(fixture("auth", "rs256-test-key.pem")).unwrap();
+    signed(Algorithm::RS256, clinic, roles)
+}
+
+/// A bearer token of the test issuer signed with its RS256 or ES256 test key.
+fn signed(alg: Algorithm, clinic: &str, roles: &[&str]) -> String {
+    let (file, kid) = match alg {
+        Algorithm::ES256 => ("es256-test-key.pem", "test-es256"),
+        _ => ("rs256-test-key.pem", "test-rs256"),
+    };
+    let pem = std::fs::read(fixture("auth", file)).unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let claims = serde_json::json!({
         "iss": ISSUER, "aud": "rxbridge", "sub": format!("user-at-{clinic}"), "clinic_id": clinic,
         "roles": roles, "iat": now, "exp": now + 300,
     });
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("test-rs256".into());
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(&pem).unwrap()).unwrap()
+    let mut header = Header::new(alg);
+    header.kid = Some(kid.into());
+    let key = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem).unwrap(),
+        _ => EncodingKey::from_rsa_pem(&pem).unwrap(),
+    };
+    jsonwebtoken::encode(&header, &claims, &key).unwrap()
 }
 
 /// The services' environment over mutual TLS with real tokens.
@@ -324,4 +337,116 @@ async fn postgres_connections_use_tls_when_the_url_asks() {
         sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetch_one(&pool).await.unwrap();
     assert!(ssl, "the connection is encrypted");
     pool.close().await;
+}
+
+/// What the test issuer answers: an HTTP status and a body, changed while the service runs.
+type Answer = Arc<std::sync::Mutex<(u16, String)>>;
+
+/// A small HTTPS server (the test CA's server certificate) answering every request with
+/// `answer`; returns its address and a count of requests served.
+async fn issuer(answer: Answer) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let chain = CertificateDer::pem_slice_iter(&read("server.pem")).map(Result::unwrap).collect();
+    let key = PrivateKeyDer::from_pem_slice(&read("server-key.pem")).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let served = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, answer, count) = (acceptor.clone(), answer.clone(), count.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(n) if n > 0 => request.extend_from_slice(&buf[..n]),
+                        _ => return,
+                    }
+                }
+                let (status, body) = answer.lock().unwrap().clone();
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tls.write_all(head.as_bytes()).await;
+                let _ = tls.write_all(body.as_bytes()).await;
+                let _ = tls.shutdown().await;
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+    });
+    (addr, served)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuer_keys_are_fetched_over_https_refreshed_and_kept_through_an_outage() {
+    let full: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("auth", "jwks.json")).unwrap()).unwrap();
+    let mut rs256_only = full.clone();
+    rs256_only["keys"].as_array_mut().unwrap().retain(|k| k["kid"] == "test-rs256");
+    let answer: Answer = Arc::new(std::sync::Mutex::new((200, rs256_only.to_string())));
+    let (issuer_addr, served) = issuer(answer.clone()).await;
+
+    let db = TestDb::create().await.expect("database");
+    let mut env: Vec<(String, String)> =
+        support::env_for(&db).into_iter().filter(|(k, _)| k != "AUTH_INSECURE_DEV_HEADERS").collect();
+    let status =
+        support::rxbridge().args(["migrate", "--target", "intake"]).envs(env.clone()).status().await.expect("migrate");
+    assert!(status.success());
+    env.extend([
+        (
+            "AUTH_JWKS_URL".to_owned(),
+            format!("https://localhost:{}/jwks.json", issuer_addr.rsplit(':').next().unwrap()),
+        ),
+        ("AUTH_ISSUER".to_owned(), ISSUER.to_owned()),
+        ("AUTH_JWKS_REFRESH_SECONDS".to_owned(), "1".to_owned()),
+        ("INTAKE_FHIR_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+        ("INTAKE_MLLP_ADDR".to_owned(), "127.0.0.1:0".to_owned()),
+    ]);
+
+    // The issuer's certificate must verify: without its CA, start-up stops naming the variable.
+    let untrusted = support::rxbridge().args(["serve", "--target", "intake"]).envs(env.clone()).output().await.unwrap();
+    assert!(!untrusted.status.success());
+    let err = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(err.contains("AUTH_JWKS_URL") && err.contains("tls"), "{err}");
+
+    env.push(("AUTH_JWKS_CA_FILE".to_owned(), tls_file("ca.pem")));
+    let (_serve, lines) = support::spawn_until_listening(&["serve", "--target", "intake"], &env, 5).await;
+    let grpc = lines.iter().find_map(|l| l.split_once("intake grpc listening on ").map(|(_, a)| a.to_owned())).unwrap();
+    let intake = IntakeServiceClient::new(Channel::from_shared(format!("http://{grpc}")).unwrap().connect_lazy());
+    let missing = GetPrescriptionRequest { prescription_id: uuid::Uuid::new_v4().to_string() };
+    let code = |alg: Algorithm| {
+        let mut client = intake.clone();
+        let request = with_token(missing.clone(), Some(&signed(alg, "clinic-a", &["front_desk"])));
+        async move { client.get_prescription(request).await.map_or_else(|e| e.code(), |_| Code::Ok) }
+    };
+    // NOT_FOUND: the token was accepted and the (random) prescription does not exist.
+    assert_eq!(code(Algorithm::RS256).await, Code::NotFound, "the fetched key verifies");
+    assert_eq!(code(Algorithm::ES256).await, Code::Unauthenticated, "a key not published yet");
+
+    // The issuer publishes its ES256 key: picked up by a refresh, no restart.
+    answer.lock().unwrap().1 = full.to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while code(Algorithm::ES256).await != Code::NotFound {
+        assert!(std::time::Instant::now() < deadline, "the new key was never fetched");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    // The issuer fails: refreshes fail, the last good keys stay.
+    answer.lock().unwrap().0 = 503;
+    let before = served.load(std::sync::atomic::Ordering::SeqCst);
+    while served.load(std::sync::atomic::Ordering::SeqCst) < before + 2 {
+        assert!(std::time::Instant::now() < deadline + std::time::Duration::from_secs(10), "no refresh attempted");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(code(Algorithm::ES256).await, Code::NotFound, "kept through the outage");
+    assert_eq!(code(Algorithm::RS256).await, Code::NotFound);
 }

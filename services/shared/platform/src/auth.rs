@@ -6,7 +6,8 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `AUTH_JWKS_FILE` | required | the issuer's public keys (JWKS JSON) |
+//! | `AUTH_JWKS_FILE` | required (or `AUTH_JWKS_URL`) | the issuer's public keys (JWKS JSON) |
+//! | `AUTH_JWKS_URL` | unset | the keys fetched over HTTPS instead, and refreshed (see [`crate::jwks`]) |
 //! | `AUTH_ISSUER` | required | expected `iss` |
 //! | `AUTH_AUDIENCE` | `rxbridge` | expected `aud` |
 //! | `AUTH_LEEWAY_SECONDS` | `60` | clock skew allowed on `exp` and `nbf` |
@@ -20,13 +21,14 @@
 //! its clinic.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::config::{ConfigError, var};
+use crate::jwks::JwksUrl;
 use crate::tls::PeerCert;
 
 /// A role a token grants. Roles decide which calls a caller may make (see [`allowed`]).
@@ -209,7 +211,9 @@ enum Mode {
 }
 
 struct JwtVerifier {
-    keys: JwkSet,
+    /// The current keys; replaced whole when a refresh from `source` succeeds.
+    keys: RwLock<Arc<JwkSet>>,
+    source: Option<JwksUrl>,
     issuer: String,
     audience: String,
     leeway: u64,
@@ -222,7 +226,8 @@ impl std::fmt::Debug for Authenticator {
                 .debug_struct("Authenticator")
                 .field("issuer", &v.issuer)
                 .field("audience", &v.audience)
-                .field("keys", &v.keys.keys.len())
+                .field("keys", &v.current().keys.len())
+                .field("source", &v.source)
                 .finish(),
             Mode::DevHeaders => f.write_str("Authenticator(insecure dev headers)"),
         }
@@ -245,19 +250,34 @@ fn key_algorithm(jwk: &Jwk) -> Option<Algorithm> {
     }
 }
 
+/// How many keys of the set can verify tokens.
+fn usable_keys(keys: &JwkSet) -> usize {
+    keys.keys.iter().filter(|k| key_algorithm(k).is_some() && DecodingKey::from_jwk(k).is_ok()).count()
+}
+
 impl Authenticator {
     /// Verifies RS256/ES256 tokens against `jwks` (JSON text).
     pub fn jwt(jwks: &str, issuer: &str, audience: &str, leeway_seconds: u64) -> Result<Self, String> {
         let keys: JwkSet = serde_json::from_str(jwks).map_err(|e| format!("not a JWKS: {e}"))?;
-        let usable = keys.keys.iter().filter(|k| key_algorithm(k).is_some() && DecodingKey::from_jwk(k).is_ok());
-        if usable.count() == 0 {
+        if usable_keys(&keys) == 0 {
             return Err("the JWKS has no RS256 or ES256 key".into());
         }
+        Self::jwt_with(keys, None, issuer, audience, leeway_seconds)
+    }
+
+    fn jwt_with(
+        keys: JwkSet,
+        source: Option<JwksUrl>,
+        issuer: &str,
+        audience: &str,
+        leeway_seconds: u64,
+    ) -> Result<Self, String> {
         if issuer.trim().is_empty() || audience.trim().is_empty() {
             return Err("issuer and audience must be set".into());
         }
         let verifier = JwtVerifier {
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
+            source,
             issuer: issuer.trim().to_owned(),
             audience: audience.trim().to_owned(),
             leeway: leeway_seconds,
@@ -299,16 +319,30 @@ impl Authenticator {
                 None => auth,
             });
         }
-        let path = var("AUTH_JWKS_FILE").ok_or_else(|| ConfigError::Missing { name: "AUTH_JWKS_FILE".into() })?;
-        let jwks = std::fs::read_to_string(&path)
-            .map_err(|e| malformed("AUTH_JWKS_FILE", format!("cannot read the file: {e}")))?;
+        let url = JwksUrl::from_env()?;
+        let path = match (var("AUTH_JWKS_FILE"), &url) {
+            (Some(_), Some(_)) => {
+                return Err(malformed("AUTH_JWKS_URL", "set AUTH_JWKS_FILE or AUTH_JWKS_URL, not both".into()));
+            }
+            (None, None) => return Err(ConfigError::Missing { name: "AUTH_JWKS_FILE (or AUTH_JWKS_URL)".into() }),
+            (path, _) => path,
+        };
         let issuer = var("AUTH_ISSUER").ok_or_else(|| ConfigError::Missing { name: "AUTH_ISSUER".into() })?;
         let audience = var("AUTH_AUDIENCE").unwrap_or_else(|| "rxbridge".into());
         let leeway = match var("AUTH_LEEWAY_SECONDS") {
             Some(s) => s.trim().parse().map_err(|_| malformed("AUTH_LEEWAY_SECONDS", "expected seconds".into()))?,
             None => 60,
         };
-        let auth = Self::jwt(&jwks, &issuer, &audience, leeway).map_err(|e| malformed("AUTH_JWKS_FILE", e))?;
+        let auth = match path {
+            Some(path) => {
+                let jwks = std::fs::read_to_string(&path)
+                    .map_err(|e| malformed("AUTH_JWKS_FILE", format!("cannot read the file: {e}")))?;
+                Self::jwt(&jwks, &issuer, &audience, leeway).map_err(|e| malformed("AUTH_JWKS_FILE", e))?
+            }
+            // No keys until `start_key_refresh` fetched them: every token is refused until then.
+            None => Self::jwt_with(JwkSet { keys: Vec::new() }, url, &issuer, &audience, leeway)
+                .map_err(|e| malformed("AUTH_ISSUER", e))?,
+        };
         Ok(match Self::identities_from_env()? {
             Some(ids) => auth.with_identities(ids),
             None => auth,
@@ -323,6 +357,11 @@ impl Authenticator {
         if var("AUTH_INSECURE_DEV_HEADERS").is_some_and(|v| v == "true") {
             return Ok("insecure_dev_headers");
         }
+        if var("AUTH_JWKS_URL").is_some() {
+            JwksUrl::from_env()?;
+            var("AUTH_ISSUER").ok_or_else(|| ConfigError::Missing { name: "AUTH_ISSUER".into() })?;
+            return Ok("jwt");
+        }
         let Some(path) = var("AUTH_JWKS_FILE") else { return Ok("unconfigured") };
         if std::path::Path::new(&path).exists() {
             Self::from_env()?;
@@ -330,6 +369,39 @@ impl Authenticator {
             return Err(ConfigError::Missing { name: "AUTH_ISSUER".into() });
         }
         Ok("jwt")
+    }
+
+    /// With `AUTH_JWKS_URL`: fetches the keys (a failure, or a set without a usable key, is an
+    /// error naming the variable: start-up stops) and refreshes them until `stop`, keeping the
+    /// last good set when a refresh fails. Without it, nothing to do.
+    pub async fn start_key_refresh(&self, stop: tokio_util::sync::CancellationToken) -> Result<(), ConfigError> {
+        let Mode::Jwt(verifier) = &*self.mode else { return Ok(()) };
+        let Some(source) = verifier.source.clone() else { return Ok(()) };
+        let first = source.fetch().await.and_then(|keys| match usable_keys(&keys) {
+            0 => Err("the JWKS has no RS256 or ES256 key".to_owned()),
+            _ => Ok(keys),
+        });
+        let keys = first.map_err(|reason| ConfigError::Malformed {
+            name: "AUTH_JWKS_URL".into(),
+            reason: format!("cannot fetch the keys: {reason}"),
+        })?;
+        verifier.replace(keys);
+        let mode = self.mode.clone();
+        tokio::spawn(async move {
+            let Mode::Jwt(verifier) = &*mode else { return };
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(source.refresh) => {}
+                }
+                match source.fetch().await {
+                    Ok(keys) if usable_keys(&keys) > 0 => verifier.replace(keys),
+                    Ok(_) => refresh_failed("no usable key in the fetched set"),
+                    Err(reason) => refresh_failed(&reason),
+                }
+            }
+        });
+        Ok(())
     }
 
     /// The system a verified client certificate is mapped to.
@@ -391,14 +463,29 @@ impl Authenticator {
     }
 }
 
+fn refresh_failed(reason: &str) {
+    metrics::counter!("auth_jwks_refresh_failures_total").increment(1);
+    tracing::warn!(%reason, "jwks refresh failed; keeping the last good keys");
+}
+
 impl JwtVerifier {
+    fn current(&self) -> Arc<JwkSet> {
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn replace(&self, keys: JwkSet) {
+        tracing::info!(keys = keys.keys.len(), "jwks keys loaded");
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+    }
+
     fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         use jsonwebtoken::errors::ErrorKind;
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        let keys = self.current();
         // With a kid, that key; without one, the first key of the token's algorithm.
         let jwk = match &header.kid {
-            Some(kid) => self.keys.find(kid),
-            None => self.keys.keys.iter().find(|k| key_algorithm(k) == Some(header.alg)),
+            Some(kid) => keys.find(kid),
+            None => keys.keys.iter().find(|k| key_algorithm(k) == Some(header.alg)),
         }
         .ok_or(AuthError::UnknownKey)?;
         let alg = key_algorithm(jwk).filter(|a| *a == header.alg).ok_or(AuthError::UnknownKey)?;

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod grpc;
+pub mod jwks;
 pub mod metrics_http;
 pub mod shutdown;
 pub mod telemetry;

@@ -285,6 +285,17 @@ async fn every_listener_speaks_tls_and_client_certificates_name_the_clinic() {
             .await
             .unwrap();
     assert_eq!(mllp_audit, [("clinic-a".to_owned(), "cert:ehr.clinic-a.test".to_owned())]);
+    let by_cert: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT action, outcome FROM audit_log WHERE subject = 'cert:ehr.clinic-a.test' ORDER BY 1, 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let calls: Vec<&str> = by_cert.iter().map(|(a, _)| a.as_str()).collect();
+    assert!(
+        calls.iter().any(|a| a.ends_with("SubmitDocument")) && calls.iter().any(|a| a.starts_with("fhir/")),
+        "gRPC and FHIR calls are audited under the certificate: {by_cert:?}"
+    );
     pool.close().await;
 
     // Probes: plaintext health on its own port, and nothing else there.

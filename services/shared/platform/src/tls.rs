@@ -87,13 +87,7 @@ impl Transport {
             if cert.is_some() {
                 return Err(malformed("TLS_INSECURE_PLAINTEXT", "cannot be true while TLS_CERT_FILE is set"));
             }
-            // Several parts of one process read the setting; one warning is enough.
-            static WARNED: std::sync::Once = std::sync::Once::new();
-            WARNED.call_once(|| {
-                tracing::warn!(
-                    "TLS_INSECURE_PLAINTEXT=true: every listener is plaintext; never use this with real data"
-                );
-            });
+            tracing::warn!("TLS_INSECURE_PLAINTEXT=true: every listener is plaintext; never use this with real data");
             return Ok(Self::Plaintext);
         }
         let Some(cert) = cert else {

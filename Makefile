@@ -14,8 +14,8 @@ run: deps
 	$(CARGO) build --bin rxbridge
 	./target/debug/rxbridge db init --admin-url "$(ADMIN_DATABASE_URL)" --database "$(DATABASE_NAME)"
 	./target/debug/rxbridge migrate --target all
-	@echo "make run: callers are not authenticated and documents are not encrypted: local development only"
-	AUTH_INSECURE_DEV_HEADERS=true DOCUMENT_PLAINTEXT=true ./target/debug/rxbridge serve --target all
+	@echo "make run: callers are not authenticated, listeners are plaintext and documents are not encrypted: local development only"
+	AUTH_INSECURE_DEV_HEADERS=true TLS_INSECURE_PLAINTEXT=true DOCUMENT_PLAINTEXT=true ./target/debug/rxbridge serve --target all
 
 ## test: formatting, lints and every test against the real Postgres and RabbitMQ
 test: deps clean-test-dbs lint deny x12-check deploy-check release-build unit

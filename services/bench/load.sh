@@ -66,6 +66,8 @@ export CLAIMS_POLL_SECONDS=0 DB_MAX_CONNECTIONS=${LOAD_DB_CONNECTIONS:-10}
 # seals every document it stores: both are in the measured path.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export AUTH_JWKS_FILE="$ROOT/tests/fixtures/auth/jwks.json" AUTH_ISSUER="https://auth.rxbridge.test/" AUTH_AUDIENCE=rxbridge
+# The load client speaks plaintext gRPC: TLS is not in the measured path (yet).
+export TLS_INSECURE_PLAINTEXT=true
 export DOCUMENT_KEYRING='{"current": "bench-1", "keys": {"bench-1": "YmVuY2gtb25seS1kb2N1bWVudC1rZXktMzItYnl0ZXM="}}'
 export RXBRIDGE_TOKEN=$("$RXB" token --key "$ROOT/tests/fixtures/auth/rs256-test-key.pem" --clinic loadtest)
 "$BIN" migrate --target all >/dev/null

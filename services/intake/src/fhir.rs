@@ -1,6 +1,7 @@
 //! FHIR R4 REST intake: `POST /fhir/r4/ServiceRequest` and `POST /fhir/r4/Bundle`.
 //!
-//! - Clinic from header `X-Clinic-Id` until authentication lands (missing: 401).
+//! - The caller from its bearer token or, without one, its verified client certificate (see
+//!   `rx_platform::auth`); neither: 401.
 //! - Idempotency from header `Idempotency-Key` (same key, or the same bytes, returns the first
 //!   prescription with `200 OK` instead of `201 Created`, and no second event).
 //! - Success: `201 Created`, `Location: /fhir/r4/ServiceRequest/<prescription id>`, and an
@@ -10,8 +11,10 @@
 
 use std::net::SocketAddr;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +27,7 @@ use crate::app::{App, Submission};
 use crate::error::ServiceError;
 use crate::reader::Requested;
 use rx_platform::auth::{AuthError, Authenticator};
+use rx_platform::tls::{Incoming, PeerInfo, Protocol, Transport};
 
 /// Largest request body accepted.
 pub const MAX_BODY: usize = 5 << 20;
@@ -45,9 +49,20 @@ pub fn router(app: App, auth: Authenticator) -> Router {
         .with_state(Fhir { app, auth })
 }
 
-/// Serves the routes on `listener` until `stop`.
-pub async fn serve(listener: TcpListener, app: App, auth: Authenticator, stop: CancellationToken) {
-    if let Err(e) = axum::serve(listener, router(app, auth)).with_graceful_shutdown(stop.cancelled_owned()).await {
+/// Serves the routes on `listener` over `transport` until `stop`.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    auth: Authenticator,
+    transport: Transport,
+    stop: CancellationToken,
+) {
+    let incoming = match Incoming::new(listener, transport.acceptor(Protocol::Http1), "fhir", stop.clone()) {
+        Ok(incoming) => incoming,
+        Err(e) => return tracing::error!(error = %e, "fhir listener failed"),
+    };
+    let service = router(app, auth).into_make_service_with_connect_info::<PeerInfo>();
+    if let Err(e) = axum::serve(incoming, service).with_graceful_shutdown(stop.cancelled_owned()).await {
         tracing::error!(error = %e, "fhir listener failed");
     }
 }
@@ -69,12 +84,15 @@ fn refuse(status: StatusCode, code: IssueType, text: impl Into<String>) -> Respo
     outcome(status, &OperationOutcome::new().error(code, text))
 }
 
-async fn service_request(State(fhir): State<Fhir>, headers: HeaderMap, body: Bytes) -> Response {
-    create(fhir, headers, body, "ServiceRequest").await
+/// The connection's peer, when served with connect info (not in router-only tests).
+type Peer = Option<Extension<ConnectInfo<PeerInfo>>>;
+
+async fn service_request(State(fhir): State<Fhir>, peer: Peer, headers: HeaderMap, body: Bytes) -> Response {
+    create(fhir, peer, headers, body, "ServiceRequest").await
 }
 
-async fn bundle(State(fhir): State<Fhir>, headers: HeaderMap, body: Bytes) -> Response {
-    create(fhir, headers, body, "Bundle").await
+async fn bundle(State(fhir): State<Fhir>, peer: Peer, headers: HeaderMap, body: Bytes) -> Response {
+    create(fhir, peer, headers, body, "Bundle").await
 }
 
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -84,9 +102,10 @@ fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// Who may post prescriptions over FHIR REST: the roles that may submit them over gRPC.
 const SUBMIT: &str = "/rxbridge.intake.v1.IntakeService/SubmitDocument";
 
-async fn create(fhir: Fhir, headers: HeaderMap, body: Bytes, endpoint: &'static str) -> Response {
+async fn create(fhir: Fhir, peer: Peer, headers: HeaderMap, body: Bytes, endpoint: &'static str) -> Response {
     let Fhir { app, auth } = fhir;
-    let caller = match rx_platform::auth::authorize(&auth, SUBMIT, &headers) {
+    let cert = peer.as_ref().and_then(|Extension(ConnectInfo(p))| p.cert.as_deref());
+    let caller = match rx_platform::auth::authorize_peer(&auth, SUBMIT, &headers, cert) {
         Ok(caller) if caller.clinic_id.len() <= 64 => caller,
         Ok(_) => return refuse(StatusCode::UNAUTHORIZED, IssueType::Login, "the clinic id is too long"),
         Err(AuthError::Forbidden) => {

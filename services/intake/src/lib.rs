@@ -9,8 +9,8 @@
 //! Environment (besides the platform's):
 //! - `INTAKE_FHIR_ADDR` (default `0.0.0.0:8080`): FHIR REST listener.
 //! - `INTAKE_MLLP_ADDR` (default `0.0.0.0:2575`): HL7 v2 MLLP listener.
-//! - `INTAKE_MLLP_CLINIC_ID` (default `default`): the clinic MLLP messages belong to, until
-//!   client certificates map senders to clinics.
+//! - `INTAKE_MLLP_CLINIC_ID` (default `default`): the clinic MLLP messages belong to when
+//!   senders are not identified by client certificates (mutual TLS maps them to clinics).
 //! - `INTAKE_NPI_CHECK` (`strict` default, or `shape` for test traffic whose NPIs fail the
 //!   check digit).
 
@@ -65,18 +65,21 @@ pub fn routes_with(base: Routes, app: App, max_message_bytes: usize) -> Routes {
     grpc::routes(base, app, max_message_bytes)
 }
 
-/// The clinic MLLP messages are filed under, until certificates map senders to clinics.
+/// The clinic MLLP messages are filed under when certificates do not name the sender.
 pub fn mllp_clinic() -> String {
     rx_platform::config::string_or("INTAKE_MLLP_CLINIC_ID", "default")
 }
 
-/// Starts intake's extra listeners (FHIR REST and MLLP) and returns where they listen.
-/// Intake consumes no events.
-pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Vec<(String, SocketAddr)>> {
+/// Starts intake's extra listeners (FHIR REST and MLLP) with the process's authenticator and
+/// transport (read once, by `serve`) and returns where they listen. Intake consumes no events.
+pub async fn start(
+    workers: &mut rx_messaging::Workers<'_>,
+    auth: rx_platform::auth::Authenticator,
+    transport: rx_platform::tls::Transport,
+) -> anyhow::Result<Vec<(String, SocketAddr)>> {
     let config = IntakeConfig::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
     let app = App::new(workers.pool.clone(), config);
-    let auth = rx_platform::auth::Authenticator::from_env().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
-    start_with(workers, app, auth).await
+    start_with(workers, app, auth, transport).await
 }
 
 /// Starts the listeners with an explicitly built [`App`], at the addresses from the environment.
@@ -84,17 +87,19 @@ pub async fn start_with(
     workers: &mut rx_messaging::Workers<'_>,
     app: App,
     auth: rx_platform::auth::Authenticator,
+    transport: rx_platform::tls::Transport,
 ) -> anyhow::Result<Vec<(String, SocketAddr)>> {
     let addrs = extra_listeners().map_err(|e| anyhow::anyhow!("intake: {e}"))?;
-    start_at(workers, app, auth, addrs, mllp_clinic()).await
+    start_at(workers, app, auth, transport, addrs, mllp_clinic()).await
 }
 
 /// Binds `fhir` and `mllp` at the given addresses (port 0 picks a free one) and serves them
-/// until the workers stop; returns the addresses really bound.
+/// over `transport` until the workers stop; returns the addresses really bound.
 pub async fn start_at(
     workers: &mut rx_messaging::Workers<'_>,
     app: App,
     auth: rx_platform::auth::Authenticator,
+    transport: rx_platform::tls::Transport,
     listeners: Vec<(String, SocketAddr)>,
     mllp_clinic_id: String,
 ) -> anyhow::Result<Vec<(String, SocketAddr)>> {
@@ -103,12 +108,23 @@ pub async fn start_at(
         if name == "fhir" {
             let (listener, local) =
                 fhir::bind(addr).await.map_err(|e| anyhow::anyhow!("intake fhir listener on {addr}: {e}"))?;
-            workers.set.spawn(fhir::serve(listener, app.clone(), auth.clone(), workers.stop.clone()));
+            workers.set.spawn(fhir::serve(
+                listener,
+                app.clone(),
+                auth.clone(),
+                transport.clone(),
+                workers.stop.clone(),
+            ));
             bound.push((name, local));
         } else {
             let (listener, local) =
                 mllp::bind(addr).await.map_err(|e| anyhow::anyhow!("intake mllp listener on {addr}: {e}"))?;
-            workers.set.spawn(mllp::serve(listener, app.clone(), mllp_clinic_id.clone(), workers.stop.clone()));
+            let access = mllp::MllpAccess {
+                transport: transport.clone(),
+                auth: auth.clone(),
+                clinic_id: mllp_clinic_id.clone(),
+            };
+            workers.set.spawn(mllp::serve(listener, app.clone(), access, workers.stop.clone()));
             bound.push((name, local));
         }
     }

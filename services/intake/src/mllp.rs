@@ -2,6 +2,12 @@
 //! `AA`; unreadable or unsupported messages get `AR`, failures on our side `AE`, each with an
 //! ERR segment. A connection sending garbage or oversized frames is closed (the reason is
 //! logged, never the content).
+//!
+//! Over mutual TLS the sending system is its client certificate: a connection without one
+//! from the configured CA fails the handshake, one whose certificate is mapped to no system
+//! (or to one that may not submit) is closed at once, and messages are filed under the
+//! mapped clinic and audited under `cert:<name>`. Otherwise (TLS without client CAs, or
+//! plaintext in development) every message belongs to the one configured clinic.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -9,9 +15,11 @@ use std::time::Duration;
 use bytes::BytesMut;
 use rx_hl7v2::mllp::{self, Decoder};
 use rx_hl7v2::{AckBuilder, AckCode, AckError, ErrorCode, sniff_header};
+use rx_platform::auth::{self, Authenticator, Caller};
+use rx_platform::tls::{Conn, Protocol, Transport};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -24,31 +32,67 @@ pub const MAX_FRAME: usize = 1 << 20;
 /// A connection silent this long is closed.
 const IDLE: Duration = Duration::from_secs(300);
 
-/// Serves MLLP on `listener` until `stop`, taking messages in for `clinic_id`.
-pub async fn serve(listener: TcpListener, app: App, clinic_id: String, stop: CancellationToken) {
+/// How MLLP connections are accepted and whose messages they carry.
+#[derive(Debug, Clone)]
+pub struct MllpAccess {
+    pub transport: Transport,
+    /// Maps client certificates to systems (used over mutual TLS).
+    pub auth: Authenticator,
+    /// The clinic of every message when senders are not identified by certificate.
+    pub clinic_id: String,
+}
+
+/// Who is sending on one connection.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub clinic_id: String,
+    /// `cert:<name>` over mutual TLS; `None` names the sender from each message's MSH.
+    pub subject: Option<String>,
+    pub roles: String,
+}
+
+/// Serves MLLP on `listener` until `stop`.
+pub async fn serve(listener: TcpListener, app: App, access: MllpAccess, stop: CancellationToken) {
+    let mut accepted =
+        rx_platform::tls::accept(listener, access.transport.acceptor(Protocol::Mllp), "mllp", stop.clone());
     loop {
-        let accepted = tokio::select! {
+        let conn = tokio::select! {
             () = stop.cancelled() => return,
-            a = listener.accept() => a,
+            c = accepted.recv() => c,
         };
-        match accepted {
-            Ok((stream, peer)) => {
-                let (app, clinic, stop) = (app.clone(), clinic_id.clone(), stop.clone());
-                tokio::spawn(async move {
-                    if let Err(reason) = connection(stream, &app, &clinic, &stop).await {
-                        tracing::warn!(%peer, %reason, "mllp connection closed");
-                    }
-                });
+        let Some(conn) = conn else { return };
+        let peer = conn.peer().addr.map(|a| a.to_string()).unwrap_or_default();
+        let sender = match sender(&access, &conn) {
+            Ok(sender) => sender,
+            Err(reason) => {
+                tracing::warn!(%peer, %reason, "mllp connection refused");
+                continue;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "mllp accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::spawn(async move {
+            if let Err(reason) = connection(conn, &app, &sender, &stop).await {
+                tracing::warn!(%peer, %reason, "mllp connection closed");
             }
-        }
+        });
     }
 }
 
-async fn connection(mut stream: TcpStream, app: &App, clinic_id: &str, stop: &CancellationToken) -> Result<(), String> {
+/// The sender of a connection: over mutual TLS the system its certificate is mapped to,
+/// which must be allowed to submit documents.
+fn sender(access: &MllpAccess, conn: &Conn) -> Result<Sender, String> {
+    if !access.transport.is_mutual() {
+        return Ok(Sender { clinic_id: access.clinic_id.clone(), subject: None, roles: "integrator".into() });
+    }
+    let cert = conn.peer().cert.as_deref().ok_or("no client certificate")?;
+    let caller: Caller = access.auth.certificate_caller(cert).map_err(|e| e.to_string())?;
+    if !auth::permits(&caller, "/rxbridge.intake.v1.IntakeService/SubmitDocument") {
+        return Err(format!("{} may not submit documents", caller.subject));
+    }
+    Ok(Sender { roles: caller.roles_text(), subject: Some(caller.subject), clinic_id: caller.clinic_id })
+}
+
+async fn connection(mut stream: Conn, app: &App, sender: &Sender, stop: &CancellationToken) -> Result<(), String> {
     let decoder = Decoder::new(MAX_FRAME);
     let mut buf = BytesMut::with_capacity(8192);
     loop {
@@ -60,7 +104,7 @@ async fn connection(mut stream: TcpStream, app: &App, clinic_id: &str, stop: &Ca
                 Err(e) => return Err(format!("bad mllp framing: {e}")),
             };
             let _ = buf.split_to(frame.1);
-            let ack = answer(app, clinic_id, frame.0).await;
+            let ack = answer_from(app, sender, frame.0).await;
             stream.write_all(&mllp::encode(ack.as_bytes())).await.map_err(|e| format!("write failed: {e}"))?;
         }
         if buf.len() > MAX_FRAME + 16 {
@@ -80,8 +124,15 @@ async fn connection(mut stream: TcpStream, app: &App, clinic_id: &str, stop: &Ca
     }
 }
 
-/// Takes one message in and builds its acknowledgement.
+/// Takes one message in for `clinic_id` and builds its acknowledgement.
 pub async fn answer(app: &App, clinic_id: &str, payload: Vec<u8>) -> String {
+    let sender = Sender { clinic_id: clinic_id.to_owned(), subject: None, roles: "integrator".into() };
+    answer_from(app, &sender, payload).await
+}
+
+/// Takes one message in from `sender` and builds its acknowledgement.
+pub async fn answer_from(app: &App, sender: &Sender, payload: Vec<u8>) -> String {
+    let clinic_id = sender.clinic_id.as_str();
     let text = rx_hl7v2::decode(&payload).into_owned();
     let header = sniff_header(&text).ok();
     let key = header.map(|h| {
@@ -100,9 +151,9 @@ pub async fn answer(app: &App, clinic_id: &str, payload: Vec<u8>) -> String {
             channel: "mllp",
         })
         .await;
-    let sender = header.map(|h| format!("mllp:{}/{}", h.sending_application().raw(), h.sending_facility().raw()));
-    let sender = sender.unwrap_or_else(|| "mllp:unknown".into());
-    app.audit_submission((clinic_id, &sender, "integrator"), "mllp/hl7v2", &outcome).await;
+    let named = header.map(|h| format!("mllp:{}/{}", h.sending_application().raw(), h.sending_facility().raw()));
+    let subject = sender.subject.clone().or(named).unwrap_or_else(|| "mllp:unknown".into());
+    app.audit_submission((clinic_id, &subject, &sender.roles), "mllp/hl7v2", &outcome).await;
     let (code, error, text_out) = match &outcome {
         Ok(s) => {
             tracing::info!(prescription_id = %s.view.record.id, duplicate = s.duplicate, "mllp message stored");

@@ -21,13 +21,18 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
     let shutdown = rx_platform::shutdown::on_signal();
     let topology = Topology::new(settings.namespace.clone());
     let auth = rx_platform::auth::Authenticator::from_env()?;
+    // Refuses to start without TLS or the explicit plaintext flag, before anything listens.
+    let transport = rx_platform::tls::Transport::from_env()?;
 
     // Workers (relays, consumers) stop only after the gRPC servers drained.
     let workers_stop = CancellationToken::new();
+    // With AUTH_JWKS_URL, the keys are fetched before anything listens, then kept fresh.
+    auth.start_key_refresh(workers_stop.clone()).await?;
     let mut servers = JoinSet::new();
     let mut workers = JoinSet::new();
     let mut pools = Vec::new();
     let mut health = Vec::new();
+    let mut health_lines = Vec::new();
 
     let (metrics_listener, metrics_addr) = grpc::bind(settings.metrics_addr).await?;
     let metrics_stop = workers_stop.clone();
@@ -46,7 +51,16 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
             .add_service(rx_platform::audit::Trail::server(pool.clone()));
         let (listener, addr) = grpc::bind(service_settings.grpc_addr).await?;
         let access = grpc::Access { auth: auth.clone(), audit: Some(pool.clone()) };
-        servers.spawn(grpc::serve(listener, routes, access, shutdown.child_token()));
+        let grpc_transport = transport.clone();
+        let grpc_stop = shutdown.child_token();
+        servers.spawn(async move { grpc::serve_on(listener, &grpc_transport, routes, access, grpc_stop).await });
+        // The probes' port answers NOT_SERVING while the API drains, so it stops with the workers.
+        let (health_listener, health_addr) = grpc::bind(service_settings.health_addr).await?;
+        let (reporter, health_stop) = (standard.health.clone(), workers_stop.clone());
+        workers.spawn(async move {
+            let _ = grpc::serve_health(health_listener, reporter, health_stop).await;
+        });
+        health_lines.push((service.name(), health_addr));
         grpc::mark_serving(&standard.health, service.grpc_services()).await;
         health.push((standard.health, service.grpc_services()));
 
@@ -60,14 +74,19 @@ pub async fn run(settings: Settings, target: Target) -> anyhow::Result<()> {
             stop: workers_stop.clone(),
             set: &mut workers,
         };
-        for (what, listening) in service.start(&mut service_workers).await? {
+        for (what, listening) in service.start(&mut service_workers, &auth, &transport).await? {
             tracing::info!(service = service.name(), what = %what, addr = %listening, "listening");
             println!("{} {what} listening on {listening}", service.name());
         }
         pools.push(pool);
 
-        tracing::info!(service = service.name(), addr = %addr, "grpc listening");
+        tracing::info!(service = service.name(), addr = %addr, transport = transport.mode(), "grpc listening");
         println!("{} grpc listening on {addr}", service.name());
+    }
+    // Printed last, so tools waiting for the API lines above see them first.
+    for (name, addr) in health_lines {
+        tracing::info!(service = name, addr = %addr, "plaintext health listening");
+        println!("{name} health listening on {addr}");
     }
 
     shutdown.cancelled().await;

@@ -29,6 +29,15 @@ pub struct ServiceSettings {
     /// The schema owner's connection, for `migrate` only.
     pub migration_url: Secret,
     pub grpc_addr: SocketAddr,
+    /// Plaintext health service for Kubernetes' probes (they cannot speak TLS).
+    pub health_addr: SocketAddr,
+}
+
+/// The health port's default: 100 above the gRPC port (50051 → 50151), or any free port when
+/// the gRPC port is picked freely (0).
+fn default_health_addr(grpc: SocketAddr) -> String {
+    let port = if grpc.port() == 0 { 0 } else { grpc.port().saturating_add(100) };
+    SocketAddr::new(grpc.ip(), port).to_string()
 }
 
 impl Settings {
@@ -47,7 +56,8 @@ impl Settings {
             let database_url = url(format!("{prefix}_DATABASE_URL"), service.schema().app_role)?;
             let migration_url = url(format!("{prefix}_MIGRATION_DATABASE_URL"), service.schema().role)?;
             let grpc_addr = config::addr_or(&format!("{prefix}_GRPC_ADDR"), service.default_grpc_addr())?;
-            per_service.insert(service, ServiceSettings { database_url, migration_url, grpc_addr });
+            let health_addr = config::addr_or(&format!("{prefix}_HEALTH_ADDR"), &default_health_addr(grpc_addr))?;
+            per_service.insert(service, ServiceSettings { database_url, migration_url, grpc_addr, health_addr });
         }
         Ok(Self {
             amqp_url: config::url_or("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f", &["amqp", "amqps"])?,
@@ -71,6 +81,7 @@ impl Settings {
             let s = self.service(service)?;
             let mut listeners = serde_json::Map::new();
             listeners.insert("grpc".into(), s.grpc_addr.to_string().into());
+            listeners.insert("health".into(), s.health_addr.to_string().into());
             for (name, addr) in service.extra_listeners()? {
                 listeners.insert(name, addr.to_string().into());
             }
@@ -85,6 +96,7 @@ impl Settings {
             );
         }
         let authentication = rx_platform::auth::Authenticator::describe_env()?;
+        let transport = rx_platform::tls::Transport::describe_env()?;
         // How intake would store documents (checked like the JWKS: the key itself is a Secret).
         let documents = if rx_platform::config::var("DOCUMENT_KEYRING").is_some() {
             "sealed"
@@ -97,6 +109,7 @@ impl Settings {
             "metrics": self.metrics_addr.to_string(),
             "namespace": self.namespace,
             "authentication": authentication,
+            "transport": transport,
             "documents": documents,
             "services": per_service,
         }))
@@ -105,5 +118,15 @@ impl Settings {
     /// The settings of one service; `from_env` read them for every service it was given.
     pub fn service(&self, service: Service) -> anyhow::Result<&ServiceSettings> {
         self.services.get(&service).ok_or_else(|| anyhow::anyhow!("no settings were read for {}", service.name()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_health_port_sits_beside_the_grpc_port() {
+        let at = |a: &str| super::default_health_addr(a.parse().unwrap_or_else(|_| unreachable!()));
+        assert_eq!(at("0.0.0.0:50051"), "0.0.0.0:50151");
+        assert_eq!(at("127.0.0.1:0"), "127.0.0.1:0");
     }
 }

@@ -69,12 +69,15 @@ impl Service {
     }
 
     /// Starts the service's background parts (consumers, extra listeners); returns the listeners.
+    /// Intake's listeners use the process's `auth` and `transport`.
     pub async fn start(
         self,
         workers: &mut rx_messaging::Workers<'_>,
+        auth: &rx_platform::auth::Authenticator,
+        transport: &rx_platform::tls::Transport,
     ) -> anyhow::Result<Vec<(String, std::net::SocketAddr)>> {
         match self {
-            Self::Intake => rx_intake::start(workers).await,
+            Self::Intake => rx_intake::start(workers, auth.clone(), transport.clone()).await,
             Self::Benefits => rx_benefits::start(workers).await,
             Self::Claims => rx_claims::start(workers).await,
         }

@@ -251,9 +251,9 @@ fn materialize_files(
             None if overlay.renders_secrets => {
                 problems.push(format!("{who}: {name} names {key} in {kind} {source}, which is not rendered"));
             }
-            // The JWKS is required: its variable stays (the binary checks the file only when
-            // it can read it); other files fall back to their defaults.
-            None if name == "AUTH_JWKS_FILE" => {}
+            // The JWKS and TLS files are required: their variables stay (the binary checks a
+            // file only when it can read it); other files fall back to their defaults.
+            None if name == "AUTH_JWKS_FILE" || name.starts_with("TLS_") => {}
             None => {
                 env.remove(&name);
             }
@@ -368,6 +368,16 @@ fn check(overlay: &Overlay) -> Vec<String> {
                 if shown.config["authentication"] != "jwt" {
                     problems.push(format!("{who}: callers are not authenticated with tokens (AUTH_JWKS_FILE)"));
                 }
+                if !matches!(shown.config["transport"].as_str(), Some("tls" | "mtls")) {
+                    problems.push(format!("{who}: listeners would be plaintext (TLS_CERT_FILE, TLS_KEY_FILE)"));
+                }
+                for var in ["TLS_CERT_FILE", "TLS_KEY_FILE"] {
+                    if let Some((path, _)) = shown.env.get(var)
+                        && !mounted_from_secret(pod, container, var, path)
+                    {
+                        problems.push(format!("{who}: {var} is not in a mounted Secret"));
+                    }
+                }
                 if shown.config["documents"] != "sealed" {
                     problems.push(format!("{who}: documents would not be encrypted (DOCUMENT_KEYRING)"));
                 }
@@ -385,6 +395,17 @@ fn check(overlay: &Overlay) -> Vec<String> {
     check_monitoring(overlay, &serving, &mut problems);
     let _ = std::fs::remove_dir_all(&scratch);
     problems
+}
+
+/// Whether the file `var` names lies under a volume mount of the container backed by a Secret.
+/// The environment may point at a scratch copy, so the container's own value is read first.
+fn mounted_from_secret(pod: &Value, container: &Value, var: &str, value: &str) -> bool {
+    let original =
+        items(&container["env"]).iter().find(|v| v["name"] == var).and_then(|v| v["value"].as_str()).unwrap_or(value);
+    items(&container["volumeMounts"]).iter().any(|m| {
+        original.strip_prefix(str_of(&m["mountPath"])).is_some_and(|rest| rest.starts_with('/'))
+            && items(&pod["volumes"]).iter().any(|v| v["name"] == m["name"] && v["secret"].is_object())
+    })
 }
 
 fn check_hardening(who: &str, pod: &Value, container: &Value, problems: &mut Vec<String>) {
@@ -445,6 +466,9 @@ fn check_ports(
             .find(|v| !v.is_null())
             .and_then(|v| container_port(container, v));
         match port {
+            Some(port) if p["grpc"].is_object() && listeners.get(&port).is_some_and(|l| l.ends_with(" grpc")) => {
+                problems.push(format!("{who}: {probe} on the TLS port {port}: gRPC probes need the health port"));
+            }
             Some(port) if listeners.contains_key(&port) => {}
             other => problems.push(format!("{who}: {probe} port {other:?} is no listener")),
         }
@@ -755,6 +779,32 @@ fn the_check_catches_a_broken_deployment() {
         });
         assert!(reports(&missing, &["Deployment/intake/intake", says]), "{var}: {:?}", check(&missing));
     }
+
+    // Listeners in plaintext: no certificate, or the development flag.
+    let plaintext = broken(&|o| {
+        let env = intake_container(o)["env"].as_array_mut().expect("env");
+        env.retain(|v| !str_of(&v["name"]).starts_with("TLS_"));
+        env.push(json!({"name": "TLS_INSECURE_PLAINTEXT", "value": "true"}));
+    });
+    assert!(reports(&plaintext, &["Deployment/intake/intake", "plaintext"]), "{:?}", check(&plaintext));
+    let no_certificate = broken(&|o| {
+        intake_container(o)["env"].as_array_mut().expect("env").retain(|v| v["name"] != "TLS_CERT_FILE");
+    });
+    assert!(reports(&no_certificate, &["Deployment/intake/intake", "plaintext"]), "{:?}", check(&no_certificate));
+
+    // The certificate not mounted from its Secret.
+    let unmounted = broken(&|o| {
+        intake_container(o)["volumeMounts"].as_array_mut().expect("mounts").retain(|m| m["name"] != "tls");
+    });
+    assert!(
+        reports(&unmounted, &["Deployment/intake/intake", "TLS_CERT_FILE", "not in a mounted Secret"]),
+        "{:?}",
+        check(&unmounted)
+    );
+
+    // A probe on the TLS port (kubelet's gRPC probes speak plaintext).
+    let tls_probe = broken(&|o| intake_container(o)["readinessProbe"]["grpc"]["port"] = json!(50051));
+    assert!(reports(&tls_probe, &["readinessProbe", "TLS port"]), "{:?}", check(&tls_probe));
 
     // A malformed value in the ConfigMap: `config show` names the variable.
     let malformed = broken(&|o| {

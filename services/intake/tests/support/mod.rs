@@ -140,6 +140,7 @@ pub async fn harness() -> Harness {
         &mut workers,
         app.clone(),
         rx_platform::auth::Authenticator::insecure_dev_headers(),
+        rx_platform::tls::Transport::Plaintext,
         vec![("fhir".into(), any), ("mllp".into(), any)],
         MLLP_CLINIC.into(),
     )

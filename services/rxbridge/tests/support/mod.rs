@@ -35,6 +35,8 @@ pub fn env_for(db: &TestDb) -> Vec<(String, String)> {
         ("RXBRIDGE_NAMESPACE".into(), rxbridge_tests::unique_namespace()),
         // Callers name their clinic in headers; tests/auth.rs runs the services with real tokens.
         ("AUTH_INSECURE_DEV_HEADERS".into(), "true".into()),
+        // Listeners are plaintext; tests/tls.rs runs the services over TLS and mutual TLS.
+        ("TLS_INSECURE_PLAINTEXT".into(), "true".into()),
         // Documents are sealed as in production, with a synthetic test key.
         (
             "DOCUMENT_KEYRING".into(),

@@ -47,4 +47,21 @@ mod tests {
         assert_eq!(with_heartbeat("amqp://h/%2f?x=1"), "amqp://h/%2f?x=1&heartbeat=10");
         assert_eq!(with_heartbeat("amqp://h/%2f?heartbeat=5"), "amqp://h/%2f?heartbeat=5");
     }
+
+    #[test]
+    fn amqps_urls_select_tls_on_5671() {
+        let uri: lapin::uri::AMQPUri = with_heartbeat("amqps://u:p@mq.example/%2f").parse().expect("amqps url");
+        assert_eq!(uri.scheme, lapin::uri::AMQPScheme::AMQPS);
+        assert_eq!((uri.authority.port, uri.query.heartbeat), (5671, Some(10)));
+    }
+
+    /// amqps goes through rustls with the ring provider: against the local broker's plaintext
+    /// port the TLS handshake fails with an error (no crypto-provider panic, no hang).
+    #[tokio::test]
+    async fn amqps_runs_a_real_tls_handshake() {
+        let url = "amqps://guest:guest@127.0.0.1:5672/%2f?connection_timeout=5000";
+        let props = ConnectionProperties::default().with_connection_name("tls-check".into());
+        let attempt = tokio::time::timeout(std::time::Duration::from_secs(15), Connection::connect(url, props)).await;
+        assert!(matches!(attempt, Ok(Err(_))), "a TLS error from a plaintext port");
+    }
 }

@@ -6,20 +6,30 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `AUTH_JWKS_FILE` | required | the issuer's public keys (JWKS JSON) |
+//! | `AUTH_JWKS_FILE` | required (or `AUTH_JWKS_URL`) | the issuer's public keys (JWKS JSON) |
+//! | `AUTH_JWKS_URL` | unset | the keys fetched over HTTPS instead, and refreshed (see [`crate::jwks`]) |
 //! | `AUTH_ISSUER` | required | expected `iss` |
 //! | `AUTH_AUDIENCE` | `rxbridge` | expected `aud` |
 //! | `AUTH_LEEWAY_SECONDS` | `60` | clock skew allowed on `exp` and `nbf` |
 //! | `AUTH_INSECURE_DEV_HEADERS` | unset | `true`: no tokens; the clinic, subject and roles come from `x-clinic-id`, `x-subject`, `x-roles` headers, for local development only (warned at start-up) |
+//! | `TLS_CLIENT_IDENTITIES` | unset | client certificates that identify a system (see [`ClientIdentities`]) |
+//!
+//! A caller with a verified client certificate (see [`crate::tls`]) and no bearer token is the
+//! system the certificate is mapped to; a certificate mapped to no system is UNAUTHENTICATED.
+//! With both, the token names the caller (a user acting through the integrator's connection),
+//! but it must be of the certificate's clinic: a mapped certificate pins the connection to
+//! its clinic.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::config::{ConfigError, var};
+use crate::jwks::JwksUrl;
+use crate::tls::PeerCert;
 
 /// A role a token grants. Roles decide which calls a caller may make (see [`allowed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,6 +126,10 @@ pub enum AuthError {
     NoClinic,
     #[error("the caller's roles do not allow this call")]
     Forbidden,
+    #[error("the client certificate is not registered")]
+    UnknownCertificate,
+    #[error("the bearer token is for another clinic than the client certificate")]
+    CertificateMismatch,
 }
 
 impl AuthError {
@@ -142,6 +156,53 @@ struct Claims {
 #[derive(Clone)]
 pub struct Authenticator {
     mode: Arc<Mode>,
+    identities: Option<Arc<ClientIdentities>>,
+}
+
+/// Which system a client certificate stands for, from a JSON file keyed by a certificate's
+/// DNS subject alternative name or its subject CN:
+/// `{"ehr.clinic-a.example": {"clinic_id": "clinic-a", "roles": ["integrator"]}}`
+/// (`roles` defaults to `["integrator"]`). The caller's subject is `cert:<name>`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientIdentities {
+    by_name: HashMap<String, Caller>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityEntry {
+    clinic_id: String,
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+}
+
+impl ClientIdentities {
+    /// Parses the JSON text; an empty clinic or an unknown role is an error, not ignored.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let entries: HashMap<String, IdentityEntry> =
+            serde_json::from_str(text).map_err(|e| format!("not an identities map: {e}"))?;
+        let mut by_name = HashMap::new();
+        for (name, entry) in entries {
+            let name = name.trim().to_ascii_lowercase();
+            if name.is_empty() || entry.clinic_id.trim().is_empty() {
+                return Err("every entry needs a certificate name and a clinic_id".into());
+            }
+            let texts = entry.roles.unwrap_or_else(|| vec!["integrator".into()]);
+            let roles = texts
+                .iter()
+                .map(|r| Role::parse(r).ok_or_else(|| format!("{name}: unknown role {r:?}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let caller =
+                Caller { subject: format!("cert:{name}"), clinic_id: entry.clinic_id.trim().to_owned(), roles };
+            by_name.insert(name, caller);
+        }
+        Ok(Self { by_name })
+    }
+
+    /// The system a verified certificate is mapped to, by its first name that is listed.
+    pub fn caller(&self, cert: &PeerCert) -> Option<Caller> {
+        cert.names().find_map(|n| self.by_name.get(&n.to_ascii_lowercase())).cloned()
+    }
 }
 
 enum Mode {
@@ -150,7 +211,9 @@ enum Mode {
 }
 
 struct JwtVerifier {
-    keys: JwkSet,
+    /// The current keys; replaced whole when a refresh from `source` succeeds.
+    keys: RwLock<Arc<JwkSet>>,
+    source: Option<JwksUrl>,
     issuer: String,
     audience: String,
     leeway: u64,
@@ -163,7 +226,8 @@ impl std::fmt::Debug for Authenticator {
                 .debug_struct("Authenticator")
                 .field("issuer", &v.issuer)
                 .field("audience", &v.audience)
-                .field("keys", &v.keys.keys.len())
+                .field("keys", &v.current().keys.len())
+                .field("source", &v.source)
                 .finish(),
             Mode::DevHeaders => f.write_str("Authenticator(insecure dev headers)"),
         }
@@ -186,30 +250,60 @@ fn key_algorithm(jwk: &Jwk) -> Option<Algorithm> {
     }
 }
 
+/// How many keys of the set can verify tokens.
+fn usable_keys(keys: &JwkSet) -> usize {
+    keys.keys.iter().filter(|k| key_algorithm(k).is_some() && DecodingKey::from_jwk(k).is_ok()).count()
+}
+
 impl Authenticator {
     /// Verifies RS256/ES256 tokens against `jwks` (JSON text).
     pub fn jwt(jwks: &str, issuer: &str, audience: &str, leeway_seconds: u64) -> Result<Self, String> {
         let keys: JwkSet = serde_json::from_str(jwks).map_err(|e| format!("not a JWKS: {e}"))?;
-        let usable = keys.keys.iter().filter(|k| key_algorithm(k).is_some() && DecodingKey::from_jwk(k).is_ok());
-        if usable.count() == 0 {
+        if usable_keys(&keys) == 0 {
             return Err("the JWKS has no RS256 or ES256 key".into());
         }
+        Self::jwt_with(keys, None, issuer, audience, leeway_seconds)
+    }
+
+    fn jwt_with(
+        keys: JwkSet,
+        source: Option<JwksUrl>,
+        issuer: &str,
+        audience: &str,
+        leeway_seconds: u64,
+    ) -> Result<Self, String> {
         if issuer.trim().is_empty() || audience.trim().is_empty() {
             return Err("issuer and audience must be set".into());
         }
         let verifier = JwtVerifier {
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
+            source,
             issuer: issuer.trim().to_owned(),
             audience: audience.trim().to_owned(),
             leeway: leeway_seconds,
         };
-        Ok(Self { mode: Arc::new(Mode::Jwt(verifier)) })
+        Ok(Self { mode: Arc::new(Mode::Jwt(verifier)), identities: None })
+    }
+
+    /// Also accepts callers by their client certificate (see [`ClientIdentities`]).
+    #[must_use]
+    pub fn with_identities(mut self, identities: ClientIdentities) -> Self {
+        self.identities = Some(Arc::new(identities));
+        self
+    }
+
+    /// The identities from `TLS_CLIENT_IDENTITIES`, if set.
+    pub fn identities_from_env() -> Result<Option<ClientIdentities>, ConfigError> {
+        let Some(path) = var("TLS_CLIENT_IDENTITIES") else { return Ok(None) };
+        let malformed = |reason: String| ConfigError::Malformed { name: "TLS_CLIENT_IDENTITIES".into(), reason };
+        let text = std::fs::read_to_string(&path).map_err(|e| malformed(format!("cannot read the file: {e}")))?;
+        ClientIdentities::from_json(&text).map(Some).map_err(malformed)
     }
 
     /// Trusts the `x-clinic-id`, `x-subject` and `x-roles` headers: local development and
     /// in-process tests only.
     pub fn insecure_dev_headers() -> Self {
-        Self { mode: Arc::new(Mode::DevHeaders) }
+        Self { mode: Arc::new(Mode::DevHeaders), identities: None }
     }
 
     /// From the environment (see the module table).
@@ -219,18 +313,40 @@ impl Authenticator {
             tracing::warn!(
                 "AUTH_INSECURE_DEV_HEADERS=true: callers are NOT authenticated; never use this with real data"
             );
-            return Ok(Self::insecure_dev_headers());
+            let auth = Self::insecure_dev_headers();
+            return Ok(match Self::identities_from_env()? {
+                Some(ids) => auth.with_identities(ids),
+                None => auth,
+            });
         }
-        let path = var("AUTH_JWKS_FILE").ok_or_else(|| ConfigError::Missing { name: "AUTH_JWKS_FILE".into() })?;
-        let jwks = std::fs::read_to_string(&path)
-            .map_err(|e| malformed("AUTH_JWKS_FILE", format!("cannot read the file: {e}")))?;
+        let url = JwksUrl::from_env()?;
+        let path = match (var("AUTH_JWKS_FILE"), &url) {
+            (Some(_), Some(_)) => {
+                return Err(malformed("AUTH_JWKS_URL", "set AUTH_JWKS_FILE or AUTH_JWKS_URL, not both".into()));
+            }
+            (None, None) => return Err(ConfigError::Missing { name: "AUTH_JWKS_FILE (or AUTH_JWKS_URL)".into() }),
+            (path, _) => path,
+        };
         let issuer = var("AUTH_ISSUER").ok_or_else(|| ConfigError::Missing { name: "AUTH_ISSUER".into() })?;
         let audience = var("AUTH_AUDIENCE").unwrap_or_else(|| "rxbridge".into());
         let leeway = match var("AUTH_LEEWAY_SECONDS") {
             Some(s) => s.trim().parse().map_err(|_| malformed("AUTH_LEEWAY_SECONDS", "expected seconds".into()))?,
             None => 60,
         };
-        Self::jwt(&jwks, &issuer, &audience, leeway).map_err(|e| malformed("AUTH_JWKS_FILE", e))
+        let auth = match path {
+            Some(path) => {
+                let jwks = std::fs::read_to_string(&path)
+                    .map_err(|e| malformed("AUTH_JWKS_FILE", format!("cannot read the file: {e}")))?;
+                Self::jwt(&jwks, &issuer, &audience, leeway).map_err(|e| malformed("AUTH_JWKS_FILE", e))?
+            }
+            // No keys until `start_key_refresh` fetched them: every token is refused until then.
+            None => Self::jwt_with(JwkSet { keys: Vec::new() }, url, &issuer, &audience, leeway)
+                .map_err(|e| malformed("AUTH_ISSUER", e))?,
+        };
+        Ok(match Self::identities_from_env()? {
+            Some(ids) => auth.with_identities(ids),
+            None => auth,
+        })
     }
 
     /// How callers would be authenticated with these settings, checked without needing the key
@@ -241,6 +357,11 @@ impl Authenticator {
         if var("AUTH_INSECURE_DEV_HEADERS").is_some_and(|v| v == "true") {
             return Ok("insecure_dev_headers");
         }
+        if var("AUTH_JWKS_URL").is_some() {
+            JwksUrl::from_env()?;
+            var("AUTH_ISSUER").ok_or_else(|| ConfigError::Missing { name: "AUTH_ISSUER".into() })?;
+            return Ok("jwt");
+        }
         let Some(path) = var("AUTH_JWKS_FILE") else { return Ok("unconfigured") };
         if std::path::Path::new(&path).exists() {
             Self::from_env()?;
@@ -248,6 +369,62 @@ impl Authenticator {
             return Err(ConfigError::Missing { name: "AUTH_ISSUER".into() });
         }
         Ok("jwt")
+    }
+
+    /// With `AUTH_JWKS_URL`: fetches the keys (a failure, or a set without a usable key, is an
+    /// error naming the variable: start-up stops) and refreshes them until `stop`, keeping the
+    /// last good set when a refresh fails. Without it, nothing to do.
+    pub async fn start_key_refresh(&self, stop: tokio_util::sync::CancellationToken) -> Result<(), ConfigError> {
+        let Mode::Jwt(verifier) = &*self.mode else { return Ok(()) };
+        let Some(source) = verifier.source.clone() else { return Ok(()) };
+        let first = source.fetch().await.and_then(|keys| match usable_keys(&keys) {
+            0 => Err("the JWKS has no RS256 or ES256 key".to_owned()),
+            _ => Ok(keys),
+        });
+        let keys = first.map_err(|reason| ConfigError::Malformed {
+            name: "AUTH_JWKS_URL".into(),
+            reason: format!("cannot fetch the keys: {reason}"),
+        })?;
+        verifier.replace(keys);
+        let mode = self.mode.clone();
+        tokio::spawn(async move {
+            let Mode::Jwt(verifier) = &*mode else { return };
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(source.refresh) => {}
+                }
+                match source.fetch().await {
+                    Ok(keys) if usable_keys(&keys) > 0 => verifier.replace(keys),
+                    Ok(_) => refresh_failed("no usable key in the fetched set"),
+                    Err(reason) => refresh_failed(&reason),
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// The system a verified client certificate is mapped to.
+    pub fn certificate_caller(&self, cert: &PeerCert) -> Result<Caller, AuthError> {
+        self.identities.as_ref().and_then(|ids| ids.caller(cert)).ok_or(AuthError::UnknownCertificate)
+    }
+
+    /// The caller of a request that may come with a verified client certificate (see the
+    /// module notes for how a certificate and a token combine).
+    pub fn authenticate_peer(&self, headers: &http::HeaderMap, cert: Option<&PeerCert>) -> Result<Caller, AuthError> {
+        let credential = match &*self.mode {
+            Mode::Jwt(_) => "authorization",
+            Mode::DevHeaders => "x-clinic-id",
+        };
+        let Some(cert) = cert else { return self.authenticate(headers) };
+        if headers.get(credential).is_none() {
+            return self.certificate_caller(cert);
+        }
+        let caller = self.authenticate(headers)?;
+        match self.identities.as_ref().and_then(|ids| ids.caller(cert)) {
+            Some(system) if system.clinic_id != caller.clinic_id => Err(AuthError::CertificateMismatch),
+            _ => Ok(caller),
+        }
     }
 
     /// The caller an `authorization` header (and, in dev mode, the `x-*` headers) names.
@@ -286,14 +463,29 @@ impl Authenticator {
     }
 }
 
+fn refresh_failed(reason: &str) {
+    metrics::counter!("auth_jwks_refresh_failures_total").increment(1);
+    tracing::warn!(%reason, "jwks refresh failed; keeping the last good keys");
+}
+
 impl JwtVerifier {
+    fn current(&self) -> Arc<JwkSet> {
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn replace(&self, keys: JwkSet) {
+        tracing::info!(keys = keys.keys.len(), "jwks keys loaded");
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
+    }
+
     fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         use jsonwebtoken::errors::ErrorKind;
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        let keys = self.current();
         // With a kid, that key; without one, the first key of the token's algorithm.
         let jwk = match &header.kid {
-            Some(kid) => self.keys.find(kid),
-            None => self.keys.keys.iter().find(|k| key_algorithm(k) == Some(header.alg)),
+            Some(kid) => keys.find(kid),
+            None => keys.keys.iter().find(|k| key_algorithm(k) == Some(header.alg)),
         }
         .ok_or(AuthError::UnknownKey)?;
         let alg = key_algorithm(jwk).filter(|a| *a == header.alg).ok_or(AuthError::UnknownKey)?;
@@ -358,7 +550,17 @@ pub fn permits(caller: &Caller, path: &str) -> bool {
 
 /// Authenticates and authorizes one call.
 pub fn authorize(auth: &Authenticator, path: &str, headers: &http::HeaderMap) -> Result<Caller, AuthError> {
-    let caller = auth.authenticate(headers)?;
+    authorize_peer(auth, path, headers, None)
+}
+
+/// Authenticates (by token or client certificate) and authorizes one call.
+pub fn authorize_peer(
+    auth: &Authenticator,
+    path: &str,
+    headers: &http::HeaderMap,
+    cert: Option<&PeerCert>,
+) -> Result<Caller, AuthError> {
+    let caller = auth.authenticate_peer(headers, cert)?;
     if permits(&caller, path) { Ok(caller) } else { Err(AuthError::Forbidden) }
 }
 
@@ -398,6 +600,28 @@ mod tests {
         assert_eq!(caller.roles, [Role::Billing]);
         let path = "/rxbridge.intake.v1.ReviewService/Approve";
         assert_eq!(authorize(&auth, path, &headers), Err(AuthError::Forbidden));
+    }
+
+    #[test]
+    fn certificates_map_to_systems_and_pin_their_clinic() {
+        let ids = ClientIdentities::from_json(
+            r#"{"EHR.clinic-a.test": {"clinic_id": "clinic-a"}, "lab": {"clinic_id": "b", "roles": ["reviewer"]}}"#,
+        )
+        .expect("identities");
+        let auth = Authenticator::insecure_dev_headers().with_identities(ids);
+        let cert = PeerCert { dns_names: vec!["ehr.clinic-a.test".into()], common_name: Some("x".into()) };
+        let caller = auth.authenticate_peer(&http::HeaderMap::new(), Some(&cert)).expect("mapped");
+        assert_eq!((caller.subject.as_str(), caller.clinic_id.as_str()), ("cert:ehr.clinic-a.test", "clinic-a"));
+        assert_eq!(caller.roles, [Role::Integrator]);
+        let stranger = PeerCert { dns_names: vec![], common_name: Some("nobody".into()) };
+        assert_eq!(
+            auth.authenticate_peer(&http::HeaderMap::new(), Some(&stranger)),
+            Err(AuthError::UnknownCertificate)
+        );
+        let mut other_clinic = http::HeaderMap::new();
+        other_clinic.insert("x-clinic-id", http::HeaderValue::from_static("clinic-b"));
+        assert_eq!(auth.authenticate_peer(&other_clinic, Some(&cert)), Err(AuthError::CertificateMismatch));
+        assert!(ClientIdentities::from_json(r#"{"a": {"clinic_id": "c", "roles": ["root"]}}"#).is_err());
     }
 
     #[test]

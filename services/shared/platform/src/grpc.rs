@@ -8,16 +8,16 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
+use tokio_stream::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tonic::service::Routes;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::audit;
 use crate::auth::{self, AuthError, Authenticator};
+use crate::tls::{PeerInfo, Protocol, Transport};
 use sqlx::PgPool;
-use tonic::transport::server::TcpConnectInfo;
 
 /// Largest request message accepted (a multi-page fax fits); larger ones get RESOURCE_EXHAUSTED.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
@@ -81,15 +81,27 @@ impl Access {
     }
 }
 
-/// Serves `routes` until `shutdown` is cancelled, then lets in-flight calls finish. Every
-/// call but health and reflection must pass `access`, and is audited.
+/// Serves `routes` in plaintext (in-process tests); see [`serve_on`].
 pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     access: Access,
     shutdown: CancellationToken,
 ) -> Result<(), tonic::transport::Error> {
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    serve_on(listener, &Transport::Plaintext, routes, access, shutdown).await
+}
+
+/// Serves `routes` over `transport` until `shutdown` is cancelled, then lets in-flight calls
+/// finish. Every call but health and reflection must pass `access`, and is audited.
+pub async fn serve_on(
+    listener: TcpListener,
+    transport: &Transport,
+    routes: Routes,
+    access: Access,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    let accepted = crate::tls::accept(listener, transport.acceptor(Protocol::Grpc), "grpc", shutdown.clone());
+    let incoming = tokio_stream::wrappers::ReceiverStream::new(accepted).map(Ok::<_, std::io::Error>);
     tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(RpcLayer)
@@ -97,6 +109,31 @@ pub async fn serve(
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
+}
+
+/// Serves only the health service, in plaintext, for Kubernetes' gRPC probes (which cannot
+/// speak TLS); it shares the statuses of the API server's `health` reporter. A client left
+/// watching gets two seconds after `shutdown`, so it cannot hold up the process's exit.
+pub async fn serve_health(
+    listener: TcpListener,
+    health: HealthReporter,
+    shutdown: CancellationToken,
+) -> Result<(), tonic::transport::Error> {
+    let service = tonic_health::pb::health_server::HealthServer::new(
+        tonic_health::server::HealthService::from_health_reporter(health),
+    );
+    let accepted = crate::tls::accept(listener, None, "health", shutdown.clone());
+    let incoming = tokio_stream::wrappers::ReceiverStream::new(accepted).map(Ok::<_, std::io::Error>);
+    let serving = tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    tokio::select! {
+        result = serving => result,
+        () = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        } => Ok(()),
+    }
 }
 
 /// Authenticates and authorizes each call (see [`crate::auth`]). The caller's clinic, subject
@@ -143,18 +180,14 @@ where
         if auth::is_public(&path) {
             return Box::pin(inner.call(request));
         }
+        let peer = request.extensions().get::<PeerInfo>().cloned().unwrap_or_default();
         let mut entry = audit::Entry {
             action: path.trim_start_matches('/').to_owned(),
-            peer: request
-                .extensions()
-                .get::<TcpConnectInfo>()
-                .and_then(TcpConnectInfo::remote_addr)
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default(),
+            peer: peer.addr.map(|a| a.ip().to_string()).unwrap_or_default(),
             ..audit::Entry::default()
         };
         let pool = self.access.audit.clone();
-        let checked = self.access.auth.authenticate(request.headers()).and_then(|caller| {
+        let checked = self.access.auth.authenticate_peer(request.headers(), peer.cert.as_deref()).and_then(|caller| {
             // A known caller asking too much is recorded under their clinic.
             entry.clinic_id.clone_from(&caller.clinic_id);
             entry.subject.clone_from(&caller.subject);
@@ -212,6 +245,8 @@ fn auth_reason(e: &AuthError) -> &'static str {
         AuthError::Forbidden => "forbidden",
         AuthError::Missing => "missing",
         AuthError::Expired => "expired",
+        AuthError::UnknownCertificate => "unknown_certificate",
+        AuthError::CertificateMismatch => "certificate_mismatch",
         _ => "invalid",
     }
 }

@@ -270,9 +270,9 @@ async fn every_listener_speaks_tls_and_client_certificates_name_the_clinic() {
     let (code, body) = post_fhir(&addr("intake fhir"), Some("client-unmapped"), &bundle).await;
     assert_eq!(code, 401, "{body}");
 
-    // Where it all landed, and the audit trail names the certificate.
-    let pool =
-        rx_platform::db::connect(&db.url_for(rx_platform::db::INTAKE), rx_platform::db::INTAKE, 1).await.unwrap();
+    // Where it all landed (seen across clinics, as the administrator), and the audit trail
+    // names the certificate.
+    let pool = db.inspector(rx_platform::db::INTAKE).await.unwrap();
     let clinics: Vec<(String, i64)> =
         sqlx::query_as("SELECT clinic_id, count(*) FROM prescriptions GROUP BY clinic_id ORDER BY clinic_id")
             .fetch_all(&pool)

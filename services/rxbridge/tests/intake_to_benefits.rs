@@ -25,6 +25,8 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use prost::Message;
 use rx_messaging::Topology;
+use rx_proto::benefits::v1::benefits_service_client::BenefitsServiceClient;
+use rx_proto::benefits::v1::{Coverage, Relationship, UpsertCoverageRequest};
 use rx_proto::common::v1::{Date, PersonName};
 use rx_proto::events::v1::{CoverageDecision, CoverageHint, EligibilityChecked, EventMeta, PrescriptionAccepted};
 use rx_proto::intake::v1::intake_service_client::IntakeServiceClient;
@@ -197,10 +199,12 @@ async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outa
     env.push(("INTAKE_MLLP_ADDR".into(), "127.0.0.1:0".into()));
     let namespace = env.iter().find(|(k, _)| k == "RXBRIDGE_NAMESPACE").map(|(_, v)| v.clone()).unwrap();
     let (_observer, mut events, published) = observe(&namespace).await;
-    // Every span both services make is exported to this collector and searched at the end.
+    // Every span both services make is exported to this collector and searched at the end;
+    // exports are frequent and the queue large, so no span is dropped unseen.
     let (collector, otlp) = canary::Collector::start().await;
     env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), otlp));
     env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "200".into()));
+    env.push(("OTEL_BSP_MAX_QUEUE_SIZE".into(), "65536".into()));
 
     // Everything the services log, at debug level, is searched for patient data at the end.
     env.push(("RUST_LOG".into(), "debug,h2=info,hyper=info,tower=info".into()));
@@ -275,7 +279,7 @@ async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outa
     assert_eq!(unknown.decision(), CoverageDecision::NeedsAttention, "{unknown:?}");
 
     // ...through gRPC calls that fail while carrying it: an HL7 order cut after IN1, a FHIR
-    // Bundle holding only the Patient, and its prescription read by another clinic.
+    // Bundle holding only the Patient, its prescription read by another clinic...
     let mut errors = Vec::new();
     let cut: Vec<&[u8]> = order3.split(|b| *b == b'\r').take(3).collect();
     let cut = cut.join(&b'\r');
@@ -295,6 +299,27 @@ async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outa
     elsewhere.metadata_mut().insert("x-clinic-id", "clinic-other".parse().unwrap());
     let status = intake.get_prescription(elsewhere).await.expect_err("another clinic's prescription");
     assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");
+    errors.push(error_text(&status));
+    // Benefits too: the patient's coverage with a birth date no calendar has.
+    let grpc = benefits_lines
+        .iter()
+        .find_map(|l| l.split_once("benefits grpc listening on ").map(|(_, a)| a.to_owned()))
+        .expect("benefits gRPC address");
+    let mut benefits = BenefitsServiceClient::connect(format!("http://{grpc}")).await.expect("benefits client");
+    let mut coverage = tonic::Request::new(UpsertCoverageRequest {
+        coverage: Some(Coverage {
+            patient_id: rx3.patient_id.clone(),
+            payer_id: "SIMPAYER".into(),
+            member_id: patient.member_id.clone(),
+            relationship: Relationship::Subscriber.into(),
+            patient_name: Some(PersonName { family: patient.family.clone(), given: patient.given.clone() }),
+            patient_birth_date: Some(Date { year: patient.birth.0, month: 2, day: 31 }),
+            ..Default::default()
+        }),
+    });
+    coverage.metadata_mut().insert("x-clinic-id", CLINIC.parse().unwrap());
+    let status = benefits.upsert_coverage(coverage).await.expect_err("no such date");
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
     errors.push(error_text(&status));
 
     // ...and into benefits' dead-letter queue: a broken producer's prescription.accepted.v1
@@ -387,6 +412,8 @@ async fn an_accepted_order_is_checked_with_the_payer_and_rechecked_after_an_outa
         |l: &String| serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["span"]["channel"].is_string());
     assert!(logs.iter().any(in_span), "log lines carry span fields");
     // The collector sees every span, also those that logged nothing, with their events.
+    let dropped = logs.iter().find(|l| l.contains("SpanDropping"));
+    assert!(dropped.is_none(), "the exporter dropped spans: {dropped:?}");
     let spans = collector.spans();
     for service in ["rxbridge-intake", "rxbridge-benefits"] {
         assert!(spans.iter().any(|s| s.service == service), "spans of {service}");

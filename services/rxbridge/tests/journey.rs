@@ -257,6 +257,9 @@ async fn a_prescription_goes_from_fax_and_referral_to_paid_claims() {
     let refused = refused.expect_err("a session for the ankle was accepted");
     assert_eq!(refused.code(), tonic::Code::FailedPrecondition);
     assert!(refused.message().contains("body_site_outside_scope"), "{}", refused.message());
+    // Searched by the PHI canary below: what a clinic sees of a claims error.
+    let refused =
+        format!("{} {:?} {}", refused.message(), refused.metadata(), String::from_utf8_lossy(refused.details()));
     let denied_session = record(&system, session(&denying_id, 2, "lumbar spine", "journey-s3")).await;
 
     // 5. The 835 pays one claim; the other is denied with CO-16, corrected and paid.
@@ -321,7 +324,8 @@ async fn a_prescription_goes_from_fax_and_referral_to_paid_claims() {
     assert_eq!(stored, referral_trace);
 
     // 8. The PHI canary: none of the journey's patients' names, birth dates or member ids in
-    // any log line of any service (event fields, span attributes and errors included).
+    // any log line of any service (event fields, span attributes and errors included), nor in
+    // the claims error the clinic got.
     let all: Vec<String> =
         [system.intake.logs(), benefits_logs, claims_logs].iter().flatten().map(serde_json::Value::to_string).collect();
     assert!(all.len() > 20, "the services logged ({} lines)", all.len());
@@ -342,6 +346,7 @@ async fn a_prescription_goes_from_fax_and_referral_to_paid_claims() {
     for canary in canaries {
         let hit = all.iter().find(|l| l.contains(canary));
         assert!(hit.is_none(), "{canary} in a log line: {hit:?}");
+        assert!(!refused.contains(canary), "{canary} in a gRPC error: {refused}");
     }
 
     system.finish().await;

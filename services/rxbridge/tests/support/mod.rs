@@ -1,6 +1,8 @@
 //! Starting the real `rxbridge` binary against a fresh database and broker namespace.
 #![allow(dead_code)] // each test binary uses part of this module
 
+pub mod canary;
+
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::Duration;

@@ -104,31 +104,40 @@ impl Writer {
     }
 }
 
-/// Appends entries in one statement.
+/// Appends entries in one transaction: one statement per clinic, each after naming its clinic
+/// in `rxbridge.clinic_id` (what row-level security policies check).
 pub async fn record_all(pool: &PgPool, entries: &[&Entry]) -> Result<(), sqlx::Error> {
     if entries.is_empty() {
         return Ok(());
     }
-    let column = |f: fn(&Entry) -> &str| entries.iter().map(|e| f(e)).collect::<Vec<&str>>();
-    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
-    sqlx::query(
-        "INSERT INTO audit_log (id, clinic_id, subject, roles, action, resource_type, resource_id, patient_id, peer, outcome)
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                              $8::text[], $9::text[], $10::text[])",
-    )
-    .bind(&ids)
-    .bind(column(|e| &e.clinic_id))
-    .bind(column(|e| &e.subject))
-    .bind(column(|e| &e.roles))
-    .bind(column(|e| &e.action))
-    .bind(column(|e| e.resource.kind))
-    .bind(column(|e| &e.resource.id))
-    .bind(column(|e| &e.resource.patient_id))
-    .bind(column(|e| &e.peer))
-    .bind(column(|e| &e.outcome))
-    .execute(pool)
-    .await?;
-    Ok(())
+    let mut by_clinic: std::collections::BTreeMap<&str, Vec<&Entry>> = std::collections::BTreeMap::new();
+    for e in entries {
+        by_clinic.entry(e.clinic_id.as_str()).or_default().push(e);
+    }
+    let mut tx = pool.begin().await?;
+    for (clinic, group) in by_clinic {
+        sqlx::query("SELECT set_config('rxbridge.clinic_id', $1, true)").bind(clinic).execute(&mut *tx).await?;
+        let column = |f: fn(&Entry) -> &str| group.iter().map(|e| f(e)).collect::<Vec<&str>>();
+        let ids: Vec<Uuid> = group.iter().map(|_| Uuid::now_v7()).collect();
+        sqlx::query(
+            "INSERT INTO audit_log (id, clinic_id, subject, roles, action, resource_type, resource_id, patient_id, peer, outcome)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                  $8::text[], $9::text[], $10::text[])",
+        )
+        .bind(&ids)
+        .bind(column(|e| &e.clinic_id))
+        .bind(column(|e| &e.subject))
+        .bind(column(|e| &e.roles))
+        .bind(column(|e| &e.action))
+        .bind(column(|e| e.resource.kind))
+        .bind(column(|e| &e.resource.id))
+        .bind(column(|e| &e.resource.patient_id))
+        .bind(column(|e| &e.peer))
+        .bind(column(|e| &e.outcome))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
 }
 
 /// The name of a gRPC status code, as entries record outcomes.

@@ -7,7 +7,7 @@ use rxbridge_tests::db::TestDb;
 
 fn entry(n: usize) -> Entry {
     Entry {
-        clinic_id: "clinic-a".into(),
+        clinic_id: if n.is_multiple_of(2) { "clinic-a" } else { "clinic-b" }.into(),
         subject: format!("user-{n}"),
         roles: "front_desk".into(),
         action: "rxbridge.benefits.v1.BenefitsService/CheckEligibility".into(),
@@ -38,6 +38,11 @@ async fn concurrent_entries_are_all_committed_and_a_broken_trail_fails_the_calls
             .await
             .expect("read trail");
     assert_eq!(rows.len(), 100);
+    let clinics: i64 = sqlx::query_scalar("SELECT count(DISTINCT clinic_id) FROM audit_log")
+        .fetch_one(&pool)
+        .await
+        .expect("read trail");
+    assert_eq!(clinics, 2);
     assert!(rows.iter().all(|(s, r, p)| s.strip_prefix("user-") == r.strip_prefix("c-") && r[2..] == p[2..]));
 
     // The trail cannot be written: every call waiting on it hears so.

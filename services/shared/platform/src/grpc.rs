@@ -93,7 +93,7 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .layer(RpcLayer)
-        .layer(AuthLayer::new(access))
+        .layer(AuthLayer { access })
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
         .await
@@ -104,30 +104,21 @@ pub async fn serve(
 /// metadata, replacing whatever the client sent under those names.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
-    auth: Authenticator,
-    audit: Option<audit::Writer>,
-}
-
-impl AuthLayer {
-    /// Starts the audit writer of `access` (on the current runtime).
-    pub fn new(access: Access) -> Self {
-        Self { auth: access.auth, audit: access.audit.map(audit::Writer::spawn) }
-    }
+    pub access: Access,
 }
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = AuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, auth: self.auth.clone(), audit: self.audit.clone() }
+        AuthService { inner, access: self.access.clone() }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct AuthService<S> {
     inner: S,
-    auth: Authenticator,
-    audit: Option<audit::Writer>,
+    access: Access,
 }
 
 impl<S, B, R> tower::Service<http::Request<B>> for AuthService<S>
@@ -162,8 +153,8 @@ where
                 .unwrap_or_default(),
             ..audit::Entry::default()
         };
-        let writer = self.audit.clone();
-        let checked = self.auth.authenticate(request.headers()).and_then(|caller| {
+        let pool = self.access.audit.clone();
+        let checked = self.access.auth.authenticate(request.headers()).and_then(|caller| {
             // A known caller asking too much is recorded under their clinic.
             entry.clinic_id.clone_from(&caller.clinic_id);
             entry.subject.clone_from(&caller.subject);
@@ -189,8 +180,8 @@ where
                 let status = e.status();
                 entry.outcome = audit::code_name(status.code()).to_owned();
                 return Box::pin(async move {
-                    if let Some(writer) = writer
-                        && let Err(err) = writer.record(entry).await
+                    if let Some(pool) = pool
+                        && let Err(err) = audit::record(&pool, &entry).await
                     {
                         tracing::warn!(error = %err, "refused call not audited");
                     }
@@ -200,15 +191,14 @@ where
         }
         Box::pin(async move {
             let response = inner.call(request).await?;
-            let Some(writer) = writer else { return Ok(response) };
+            let Some(pool) = pool else { return Ok(response) };
             entry.outcome = audit::code_name(grpc_status(response.headers())).to_owned();
             if let Some(resource) = response.extensions().get::<audit::AuditResource>() {
                 entry.resource = resource.clone();
             }
             // No answer without its audit entry: a trail that cannot be written fails the call.
-            let action = entry.action.clone();
-            if let Err(err) = writer.record(entry).await {
-                tracing::error!(error = %err, action = %action, "audit entry not written; answer withheld");
+            if let Err(err) = audit::record(&pool, &entry).await {
+                tracing::error!(error = %err, action = %entry.action, "audit entry not written; answer withheld");
                 return Ok(tonic::Status::unavailable("the audit trail is unavailable").into_http::<R>());
             }
             Ok(response)

@@ -1,5 +1,6 @@
 //! The machine's own limits, measured in the same run as rxbridge: how many transactions of
-//! rxbridge's shape (one row plus one outbox row, with the relay's notify) Postgres commits per
+//! rxbridge's shape (one row plus one outbox row; the relay is woken in-process, not by a
+//! `NOTIFY` that would serialize the commits) Postgres commits per
 //! second at the load's concurrency, and how many messages RabbitMQ takes with publisher
 //! confirms and delivers to a consumer on a quorum queue.
 
@@ -79,7 +80,7 @@ const DDL: [&str; 5] = [
 ];
 
 /// Commits per second of `concurrency` clients each looping: begin, insert a prescription-like
-/// row (1 KB of JSON), insert an outbox row, notify the relay, commit.
+/// row (1 KB of JSON), insert an outbox row, commit.
 async fn postgres(url: &str, concurrency: usize, seconds: Duration) -> Result<f64> {
     let pool = PgPoolOptions::new().max_connections(concurrency as u32).connect(url).await?;
     for ddl in DDL {
@@ -113,7 +114,6 @@ async fn postgres(url: &str, concurrency: usize, seconds: Duration) -> Result<f6
                 .bind(&payload)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("SELECT pg_notify('rx_bench_ceiling_outbox', '')").execute(&mut *tx).await?;
                 tx.commit().await?;
                 commits.fetch_add(1, Ordering::Relaxed);
             }

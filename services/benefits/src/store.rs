@@ -82,11 +82,20 @@ impl std::fmt::Debug for Coverage {
     }
 }
 
+/// Stores a patient's coverage. A coverage already stored exactly so is left alone: an upsert
+/// would lock the patient's row until the caller commits, and every prescription of that
+/// patient (the consumer writes the coverage each one names) would queue behind it.
 pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO coverages (clinic_id, patient_id, payer_id, member_id, relationship, patient_family,
              patient_given, patient_birth_date, subscriber_family, subscriber_given, subscriber_birth_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         SELECT $1::text, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::text, $8::date, $9::text,
+                $10::text, $11::date
+         WHERE NOT EXISTS (
+             SELECT FROM coverages WHERE clinic_id = $1 AND patient_id = $2
+                 AND (payer_id, member_id, relationship, patient_family, patient_given, patient_birth_date,
+                      subscriber_family, subscriber_given, subscriber_birth_date)
+                     IS NOT DISTINCT FROM ($3, $4, $5, $6, $7, $8, $9, $10, $11))
          ON CONFLICT (clinic_id, patient_id) DO UPDATE SET payer_id = EXCLUDED.payer_id,
              member_id = EXCLUDED.member_id, relationship = EXCLUDED.relationship,
              patient_family = EXCLUDED.patient_family, patient_given = EXCLUDED.patient_given,

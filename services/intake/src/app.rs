@@ -198,10 +198,40 @@ impl App {
         }
         let verdict = self.verdict(&canonical);
 
-        let mut tx = self.scoped(&s.clinic_id).await?;
-        let Some(document_id) = store::insert_document(&mut tx, &doc, self.config.sealer()).await? else {
+        // The relay is woken right after the commit (see `rx_messaging::outbox`).
+        let stored = rx_messaging::outbox::waking_relays(async {
+            let mut tx = self.scoped(&s.clinic_id).await?;
+            let Some(document_id) = store::insert_document(&mut tx, &doc, self.config.sealer()).await? else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
+            store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages, self.config.sealer()).await?;
+            let patient_id = store::match_patient(&mut tx, &s.clinic_id, &canonical).await?;
+            let record = Record {
+                id: Uuid::now_v7(),
+                clinic_id: s.clinic_id.clone(),
+                document_id,
+                patient_id,
+                status: verdict.status.to_owned(),
+                format: doc.format.to_owned(),
+                canonical,
+                review_reasons: verdict.reasons.clone(),
+                valid_from: verdict.valid_from,
+                valid_until: verdict.valid_until,
+            };
+            store::insert_prescription(&mut tx, &record, &verdict, "system").await?;
+            let event = if verdict.status == "accepted" {
+                events::accepted(&record)
+            } else {
+                events::needs_review(&record, &verdict.reasons)
+            };
+            rx_messaging::outbox::enqueue(&mut tx, &event).await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(Some(record.id))
+        })
+        .await?;
+        let Some(id) = stored else {
             // a concurrent submission of the same document won the race
-            tx.rollback().await?;
             let mut conn = self.scoped(&s.clinic_id).await?;
             let id = store::find_duplicate(&mut conn, &s.clinic_id, key, &s.content)
                 .await?
@@ -209,30 +239,8 @@ impl App {
             drop(conn);
             return Ok(Submitted { view: self.view(&s.clinic_id, id).await?, duplicate: true });
         };
-        store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages, self.config.sealer()).await?;
-        let patient_id = store::match_patient(&mut tx, &s.clinic_id, &canonical).await?;
-        let record = Record {
-            id: Uuid::now_v7(),
-            clinic_id: s.clinic_id.clone(),
-            document_id,
-            patient_id,
-            status: verdict.status.to_owned(),
-            format: doc.format.to_owned(),
-            canonical,
-            review_reasons: verdict.reasons.clone(),
-            valid_from: verdict.valid_from,
-            valid_until: verdict.valid_until,
-        };
-        store::insert_prescription(&mut tx, &record, &verdict, "system").await?;
-        let event = if verdict.status == "accepted" {
-            events::accepted(&record)
-        } else {
-            events::needs_review(&record, &verdict.reasons)
-        };
-        rx_messaging::outbox::enqueue(&mut tx, &event).await?;
-        tx.commit().await?;
-        tracing::info!(prescription_id = %record.id, status = verdict.status, "prescription stored");
-        Ok(Submitted { view: self.view(&s.clinic_id, record.id).await?, duplicate: false })
+        tracing::info!(prescription_id = %id, status = verdict.status, "prescription stored");
+        Ok(Submitted { view: self.view(&s.clinic_id, id).await?, duplicate: false })
     }
 
     /// Audits a submission that arrived outside gRPC (whose layer audits every call): FHIR

@@ -11,6 +11,10 @@ const BUNDLE: &str = include_str!("../../intake/domain/tests/data/fhir_bundle_ma
 #[derive(Debug, Clone, Copy)]
 pub struct Member {
     pub member_id: &'static str,
+    /// The clinic's record number for the person (HL7 PID-3, the FHIR Patient's identifier and
+    /// id): one per person, as a sending system keeps them. The fixtures give every document
+    /// the same one, which would make intake repoint it from person to person on every document.
+    pub mrn: &'static str,
     pub family: &'static str,
     pub given: &'static str,
     /// YYYYMMDD
@@ -20,9 +24,9 @@ pub struct Member {
 pub const PAYER_ID: &str = "SIMPAYER";
 
 pub const MEMBERS: [Member; 3] = [
-    Member { member_id: "SIM100001", family: "TESTPATIENT", given: "ALEX", birth: "19800412" },
-    Member { member_id: "SIM100002", family: "SAMPLEPERSON", given: "JORDAN", birth: "19750930" },
-    Member { member_id: "SIM100003", family: "EXAMPLECASE", given: "RIVER", birth: "19900101" },
+    Member { member_id: "SIM100001", mrn: "LOADPT01", family: "TESTPATIENT", given: "ALEX", birth: "19800412" },
+    Member { member_id: "SIM100002", mrn: "LOADPT02", family: "SAMPLEPERSON", given: "JORDAN", birth: "19750930" },
+    Member { member_id: "SIM100003", mrn: "LOADPT03", family: "EXAMPLECASE", given: "RIVER", birth: "19900101" },
 ];
 
 /// A prescriber NPI with a valid check digit.
@@ -66,6 +70,7 @@ pub fn hl7(n: u64, member: Member, dates: Dates) -> Vec<u8> {
         .replace("TESTPATIENT^AVERY", &format!("{}^{}", member.family, member.given))
         .replace("19800101", member.birth)
         .replace("MEM0000001", member.member_id)
+        .replace("MRN0001", member.mrn)
         .replace("PAYER01", PAYER_ID)
         .replace("1122334455", NPI)
         .into_bytes()
@@ -86,6 +91,8 @@ pub fn fhir(n: u64, member: Member, dates: Dates) -> Vec<u8> {
         .replace("Avery", &title(member.given))
         .replace("1980-01-01", &birth)
         .replace("MEM0000001", member.member_id)
+        .replace("MRN0001", member.mrn)
+        .replace("synthetic-patient-1", &format!("load-patient-{}", member.mrn))
         .replace("PAYER01", PAYER_ID)
         .replace("1122334455", NPI)
         .into_bytes()
@@ -110,7 +117,17 @@ mod tests {
         for doc in [hl7(7, m, dates), fhir(7, m, dates)] {
             let text = String::from_utf8(doc).unwrap();
             assert!(text.contains(m.member_id) && text.contains(PAYER_ID), "{text}");
-            for template in ["MEM0000001", "PAYER01", "1122334455", "AVERY", "Avery", "20260106", "2026-01-06"] {
+            for template in [
+                "MEM0000001",
+                "MRN0001",
+                "synthetic-patient-1",
+                "PAYER01",
+                "1122334455",
+                "AVERY",
+                "Avery",
+                "20260106",
+                "2026-01-06",
+            ] {
                 assert!(!text.contains(template), "{template} left in {text}");
             }
         }

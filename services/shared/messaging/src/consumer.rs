@@ -227,7 +227,8 @@ async fn handle_with_retries<H: Handler>(
     let mut backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(5));
     let mut attempt = 1;
     loop {
-        match handle_once(pool, handler, event).await {
+        // The event the handler writes is published as soon as its transaction commits.
+        match crate::outbox::waking_relays(handle_once(pool, handler, event)).await {
             Err(HandlerError::Transient(reason)) if attempt < attempts => {
                 tracing::info!(%reason, attempt, "transient failure; retrying");
                 tokio::time::sleep(backoff.next_delay()).await;

@@ -3,14 +3,59 @@
 //!
 //! The table lives in each service's own schema (see `migrations/<service>/`); the pool's
 //! search path makes the unqualified name resolve there.
+//!
+//! Waking the relay: a transaction that runs `NOTIFY` takes a cluster-wide lock at commit and
+//! holds it through the WAL flush, so notifying transactions commit one at a time. The hot
+//! paths therefore run inside [`waking_relays`], which wakes this process's relays after the
+//! work committed instead; an event written anywhere else still notifies at commit. Either way
+//! the relay's poll finds every row a wake-up missed (e.g. one written by another process).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::sync::LazyLock;
 
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::event::{CLINIC_HEADER, NewEvent};
 
-/// Adds an event to the outbox in the caller's transaction and wakes the relay on commit.
-/// The current span's trace context travels with the event.
+tokio::task_local! {
+    /// Set inside [`waking_relays`]; true once the work enqueued an event.
+    static ENQUEUED: Cell<bool>;
+}
+
+/// Counts wake-ups; every relay of the process watches it.
+static WAKE: LazyLock<tokio::sync::watch::Sender<u64>> = LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// A relay's view of the in-process wake-ups.
+pub(crate) fn wake_ups() -> tokio::sync::watch::Receiver<u64> {
+    WAKE.subscribe()
+}
+
+/// Wakes every outbox relay of this process (they look for committed rows at once).
+pub fn wake_relays() {
+    WAKE.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// Runs `work`, which writes events with [`enqueue`] and commits its transactions before it
+/// returns, then wakes this process's relays if it wrote any: its transactions skip `NOTIFY`.
+/// Work that fails is followed by a wake-up too (its commit may have gone through); a spurious
+/// wake-up costs one empty look at the outbox.
+pub async fn waking_relays<F: Future>(work: F) -> F::Output {
+    let (output, enqueued) = ENQUEUED
+        .scope(Cell::new(false), async {
+            let output = work.await;
+            (output, ENQUEUED.with(Cell::get))
+        })
+        .await;
+    if enqueued {
+        wake_relays();
+    }
+    output
+}
+
+/// Adds an event to the outbox in the caller's transaction; the relay is woken after commit
+/// (see the module docs). The current span's trace context travels with the event.
 pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> Result<Uuid, sqlx::Error> {
     let id = Uuid::now_v7();
     let mut headers = rx_platform::telemetry::current_context_headers();
@@ -24,8 +69,11 @@ pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> Result<Uuid, 
         .bind(headers)
         .execute(&mut *conn)
         .await?;
-    // Delivered at commit, once per transaction however many events it wrote.
-    sqlx::query("SELECT pg_notify(current_schema() || '_outbox', '')").execute(&mut *conn).await?;
+    if ENQUEUED.try_with(|e| e.set(true)).is_err() {
+        // Outside `waking_relays`: delivered at commit, once per transaction however many
+        // events it wrote.
+        sqlx::query("SELECT pg_notify(current_schema() || '_outbox', '')").execute(&mut *conn).await?;
+    }
     Ok(id)
 }
 

@@ -101,6 +101,7 @@ impl Relay {
             self.topology.declare_consumer(&channel, spec).await?;
         }
         let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
+        let mut local = crate::outbox::wake_ups();
         loop {
             if shutdown.is_cancelled() {
                 return Ok(());
@@ -109,12 +110,15 @@ impl Relay {
                 self.housekeeping().await;
                 last_housekeeping = Instant::now();
             }
+            // Seen before looking: a commit after this point wakes the wait below.
+            local.borrow_and_update();
             match self.publish_batch(&channel).await {
                 Ok(0) => {
                     backoff.reset();
                     tokio::select! {
                         () = shutdown.cancelled() => return Ok(()),
                         () = wake.notified() => {}
+                        _ = local.changed() => {}
                         () = tokio::time::sleep(self.config.poll_interval) => {}
                     }
                 }

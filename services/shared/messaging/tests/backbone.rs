@@ -72,6 +72,10 @@ async fn setup() -> Setup {
 }
 
 fn relay(setup: &Setup, amqp: String) -> Relay {
+    relay_polling(setup, amqp, Duration::from_millis(200))
+}
+
+fn relay_polling(setup: &Setup, amqp: String, poll_interval: Duration) -> Relay {
     Relay::new(
         setup.pool.clone(),
         setup.topology.clone(),
@@ -80,7 +84,7 @@ fn relay(setup: &Setup, amqp: String) -> Relay {
             schema: INTAKE.schema.into(),
             amqp_url: amqp,
             batch_size: 100,
-            poll_interval: Duration::from_millis(200),
+            poll_interval,
             retention: Duration::from_secs(3600),
             consumers: vec![spec(DELIVERY_LIMIT)],
         },
@@ -192,6 +196,38 @@ async fn a_message_delivered_twice_has_one_effect() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(effects(&setup.pool).await, 1, "the duplicate had a second effect");
     assert_eq!(handler_calls.load(Ordering::SeqCst), 1, "the handler ran for the duplicate");
+    setup.shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_event_written_inside_waking_relays_is_published_without_a_notify() {
+    let setup = setup().await;
+    let handler = RecordingHandler::default();
+    tokio::spawn(consumer(&setup, handler.clone(), DELIVERY_LIMIT).run(setup.shutdown.clone()));
+    // The relay never polls on its own during the test: only a wake-up can make it look.
+    tokio::spawn(relay_polling(&setup, amqp_url(), Duration::from_secs(3600)).run(setup.shutdown.clone()));
+    let pool = setup.pool.clone();
+
+    // A first event, notified at commit, shows the relay is waiting for wake-ups.
+    let first = write_event(&pool, b"notified").await;
+    assert!(eventually(WAIT, || async { published(&pool, first).await.then_some(()) }).await.is_some());
+
+    let second = rx_messaging::outbox::waking_relays(async {
+        let mut tx = rx_platform::tenancy::begin(&pool, "clinic-a").await?;
+        let id = rx_messaging::outbox::enqueue(
+            &mut tx,
+            &NewEvent { routing_key: KEY.into(), clinic_id: "clinic-a".into(), payload: b"woken".to_vec() },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(id)
+    })
+    .await
+    .expect("write inside waking_relays");
+    let done =
+        eventually(WAIT, || async { (published(&pool, second).await && effects(&pool).await == 2).then_some(()) })
+            .await;
+    assert!(done.is_some(), "the relay was not woken by the commit");
     setup.shutdown.cancel();
 }
 

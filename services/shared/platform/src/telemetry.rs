@@ -57,15 +57,17 @@ pub fn init(service_name: &str) -> Result<Telemetry, TelemetryError> {
     opentelemetry::global::set_tracer_provider(provider.clone());
     let tracer = provider.tracer("rxbridge");
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let json = tracing_subscriber::fmt::layer()
         .json()
         .with_current_span(true)
         .with_span_list(false)
         .with_target(true)
         .with_writer(std::io::stdout)
-        .with_filter(filter);
-    let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+        .with_filter(filter());
+    // The same filter for spans: unfiltered, every trace-level span of the HTTP/2 and database
+    // crates would be built (and exported) on each request.
+    let otel = tracing_opentelemetry::layer().with_tracer(tracer).with_filter(filter());
     tracing_subscriber::registry()
         .with(json)
         .with(otel)

@@ -438,17 +438,14 @@ pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<Stri
         .collect()
 }
 
-/// What a re-wrap pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rewrapped {
-    pub examined: u64,
-    pub rewrapped: u64,
-}
-
 /// Moves every stored 270/271 to the keyring's current master key (sealing any stored before
 /// encryption was on), `batch` rows per transaction. Safe while benefits serves, and to repeat.
-pub async fn rewrap_artifacts(pool: &PgPool, keyring: &rx_seal::Keyring, batch: i64) -> Result<Rewrapped, StoreError> {
-    let mut done = Rewrapped::default();
+pub async fn rewrap_artifacts(
+    pool: &PgPool,
+    keyring: &rx_seal::Keyring,
+    batch: i64,
+) -> Result<rx_seal::Rewrapped, StoreError> {
+    let mut done = rx_seal::Rewrapped::default();
     let mut after = 0_i64;
     loop {
         let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Rewrap).await?;

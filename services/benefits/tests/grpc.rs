@@ -243,4 +243,30 @@ async fn a_dependent_is_asked_for_under_the_subscriber() {
     assert!(x270.contains("HL*4*3*23*0"), "the patient is sent in a dependent loop");
     let x271 = stored_x12(&h, "271").await.remove(0);
     assert!(x271.contains("HL*4*3*23*0"), "the payer answered in the dependent loop");
+
+    // Key rotation: a new current key, the old one kept; every stored X12 moves to the new key
+    // once and still opens to the same text.
+    let rotated = rx_seal::Keyring::from_json(&format!(
+        r#"{{"current": "test-2", "keys": {{"test-1": "{}", "test-2": "cm90YXRlZC1iZW5lZml0cy10ZXN0LWtleS0zMi1ieXQ="}}}}"#,
+        "dGVzdC1vbmx5LWJlbmVmaXRzLWtleS0zMi1ieXRlcyE="
+    ))
+    .expect("rotated keyring");
+    let pass = rx_benefits::store::rewrap_artifacts(&h.pool, &rotated, 1).await.expect("rewrap");
+    assert_eq!(pass, rx_seal::Rewrapped { examined: 2, rewrapped: 2 });
+    let again = rx_benefits::store::rewrap_artifacts(&h.pool, &rotated, 1).await.expect("rewrap again");
+    assert_eq!(again, rx_seal::Rewrapped { examined: 2, rewrapped: 0 });
+    let rows: Vec<(uuid::Uuid, String, String, i32, Vec<u8>)> =
+        sqlx::query_as("SELECT check_id, clinic_id, kind, attempt, content FROM x12_artifacts ORDER BY kind")
+            .fetch_all(&h.inspect)
+            .await
+            .expect("stored x12");
+    let opened: Vec<String> = rows
+        .iter()
+        .map(|(check, clinic, kind, attempt, blob)| {
+            assert_eq!(rx_seal::Keyring::key_id(blob), Some("test-2"));
+            let aad = rx_benefits::store::artifact_aad(clinic, *check, kind, *attempt);
+            String::from_utf8(rotated.open(blob, &aad).expect("opens after rotation")).expect("text")
+        })
+        .collect();
+    assert_eq!(opened, [x270, x271]);
 }

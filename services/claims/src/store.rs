@@ -635,18 +635,15 @@ pub async fn attach_document(
     Ok(())
 }
 
-/// What a re-wrap pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rewrapped {
-    pub examined: u64,
-    pub rewrapped: u64,
-}
-
 /// Moves every stored X12 document to the keyring's current master key (sealing any stored
 /// before encryption was on), `batch` rows per transaction. Safe while claims serves, and to
 /// repeat.
-pub async fn rewrap_x12(pool: &sqlx::PgPool, keyring: &rx_seal::Keyring, batch: i64) -> StoreResult<Rewrapped> {
-    let mut done = Rewrapped::default();
+pub async fn rewrap_x12(
+    pool: &sqlx::PgPool,
+    keyring: &rx_seal::Keyring,
+    batch: i64,
+) -> StoreResult<rx_seal::Rewrapped> {
+    let mut done = rx_seal::Rewrapped::default();
     let mut after = 0_i64;
     loop {
         let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Rewrap).await?;

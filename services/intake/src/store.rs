@@ -594,13 +594,6 @@ pub async fn document(
     Ok((content, row.try_get("media_type")?, pages))
 }
 
-/// What a re-wrap pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rewrapped {
-    pub examined: u64,
-    pub rewrapped: u64,
-}
-
 /// Moves every stored document, page image and OCR text to the keyring's current master key
 /// (sealing any stored before encryption was on), `batch` documents per transaction. Safe to
 /// run while intake serves and to run again: what is already current is left alone.
@@ -608,8 +601,8 @@ pub async fn rewrap_documents(
     pool: &PgPool,
     keyring: &rx_seal::Keyring,
     batch: i64,
-) -> Result<Rewrapped, ServiceError> {
-    let mut done = Rewrapped::default();
+) -> Result<rx_seal::Rewrapped, ServiceError> {
+    let mut done = rx_seal::Rewrapped::default();
     let mut after = Uuid::nil();
     loop {
         let mut tx = rx_platform::tenancy::begin_task(pool, rx_platform::tenancy::Task::Rewrap).await?;

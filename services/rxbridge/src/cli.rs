@@ -183,23 +183,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let batch = batch.max(1);
             for service in target.services() {
                 let pool = service.connect(&settings).await?;
-                let (examined, rewrapped) = match service {
-                    Service::Intake => {
-                        let done = rx_intake::store::rewrap_documents(&pool, &keyring, batch).await?;
-                        (done.examined, done.rewrapped)
-                    }
-                    Service::Benefits => {
-                        let done = rx_benefits::store::rewrap_artifacts(&pool, &keyring, batch).await?;
-                        (done.examined, done.rewrapped)
-                    }
-                    Service::Claims => {
-                        let done = rx_claims::store::rewrap_x12(&pool, &keyring, batch).await?;
-                        (done.examined, done.rewrapped)
-                    }
+                let done = match service {
+                    Service::Intake => rx_intake::store::rewrap_documents(&pool, &keyring, batch).await?,
+                    Service::Benefits => rx_benefits::store::rewrap_artifacts(&pool, &keyring, batch).await?,
+                    Service::Claims => rx_claims::store::rewrap_x12(&pool, &keyring, batch).await?,
                 };
                 println!(
-                    "{} documents examined={examined} rewrapped={rewrapped} current_key={}",
+                    "{} documents examined={} rewrapped={} current_key={}",
                     service.name(),
+                    done.examined,
+                    done.rewrapped,
                     keyring.current()
                 );
                 pool.close().await;

@@ -34,6 +34,13 @@ pub enum SealError {
     Random,
 }
 
+/// What a re-wrap pass over a service's stored documents did (`rxbridge rewrap-documents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rewrapped {
+    pub examined: u64,
+    pub rewrapped: u64,
+}
+
 /// How a service keeps what it must protect at rest: sealed with the keyring, or (local
 /// development only, configured explicitly) as it is.
 #[derive(Debug, Clone)]

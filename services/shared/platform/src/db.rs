@@ -86,13 +86,17 @@ pub async fn bootstrap(admin_url: &Secret, database: &str) -> Result<(), sqlx::E
             return Err(e);
         }
     }
-    drop(server);
 
-    let mut conn = admin.database(database).connect().await?;
-    // Roles are cluster-wide: serialise concurrent bootstraps (parallel test binaries).
-    sqlx::query("SELECT pg_advisory_lock(727274)").execute(&mut conn).await?;
-    let result = create_roles_and_schemas(&mut conn, database).await;
-    sqlx::query("SELECT pg_advisory_unlock(727274)").execute(&mut conn).await?;
+    // Roles are cluster-wide: serialise concurrent bootstraps (parallel tests, each with its
+    // own database). Advisory locks belong to one database, so the lock is taken in
+    // `postgres`, which every bootstrap shares; creating the same role from two sessions at
+    // once fails ("tuple concurrently updated") on a server that has none of them yet.
+    sqlx::query("SELECT pg_advisory_lock(727274)").execute(&mut server).await?;
+    let result = match admin.database(database).connect().await {
+        Ok(mut conn) => create_roles_and_schemas(&mut conn, database).await,
+        Err(e) => Err(e),
+    };
+    sqlx::query("SELECT pg_advisory_unlock(727274)").execute(&mut server).await?;
     result
 }
 

@@ -52,10 +52,12 @@ listening() {
 now_ms() { date +%s%3N; }
 
 "$BIN" db init --admin-url "$ADMIN_URL" --database "$DB" >/dev/null
-# the services run as their runtime roles (row-level security binds them); migrations as owners
+# the services run as their runtime roles (row-level security binds them); migrations as owners.
+# Loopback has no network to protect: TLS to Postgres is off unless LOAD_PG_SSLMODE says otherwise
+# (it cost ~14 % of end-to-end throughput here; deployments use sslmode=require, see tls.rs).
 for svc in intake benefits claims; do
   up=${svc^^}
-  export "${up}_DATABASE_URL=postgres://rxbridge_${svc}_app@$PG/$DB"
+  export "${up}_DATABASE_URL=postgres://rxbridge_${svc}_app@$PG/$DB?sslmode=${LOAD_PG_SSLMODE:-disable}"
   export "${up}_MIGRATION_DATABASE_URL=postgres://rxbridge_${svc}@$PG/$DB"
 done
 export AMQP_URL="$AMQP" RXBRIDGE_NAMESPACE="$NS" RUST_LOG=${LOAD_RUST_LOG:-warn}

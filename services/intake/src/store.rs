@@ -372,7 +372,7 @@ pub async fn insert_prescription(
     record: &Record,
     verdict: &Verdict,
     by: &str,
-) -> Result<(), ServiceError> {
+) -> Result<HistoryEntry, ServiceError> {
     sqlx::query(
         "INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
                                     review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
@@ -453,18 +453,19 @@ pub async fn add_history(
     status: &str,
     by: &str,
     reason: &str,
-) -> Result<(), ServiceError> {
-    sqlx::query(
-        "INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason) VALUES ($1, $2, $3, $4, $5)",
+) -> Result<HistoryEntry, ServiceError> {
+    let at = sqlx::query_scalar(
+        "INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason) VALUES ($1, $2, $3, $4, $5)
+         RETURNING at",
     )
     .bind(record.id)
     .bind(&record.clinic_id)
     .bind(status)
     .bind(by)
     .bind(reason)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(())
+    Ok(HistoryEntry { status: status.to_owned(), at, by: by.to_owned(), reason: reason.to_owned() })
 }
 
 /// Records one review correction.

@@ -64,8 +64,12 @@ async fn grpc_submission_is_idempotent_and_announced_once_with_every_field() {
     let same_bytes = intake.submit_document(req(submit("k-2", fixture(ORM)), None)).await.unwrap().into_inner();
     for dup in [again, same_bytes] {
         assert!(dup.duplicate);
-        assert_eq!(dup.prescription.unwrap().id, rx.id);
+        assert_eq!(dup.prescription.unwrap(), rx);
     }
+    // a retry under the same key answers as the first even when its bytes cannot be read
+    let garbled = intake.submit_document(req(submit("k-1", b"MSH|garbled".to_vec()), None)).await.unwrap().into_inner();
+    assert!(garbled.duplicate);
+    assert_eq!(garbled.prescription.unwrap(), rx);
 
     let events = accepted_for(&h, &rx.id).await;
     assert_eq!(events.len(), 1, "one event, however often the document is submitted");
@@ -118,6 +122,13 @@ async fn grpc_submission_is_idempotent_and_announced_once_with_every_field() {
         .into_inner();
     assert_eq!(list.prescriptions.len(), 1);
     assert_eq!(count(&h.inspect, "SELECT count(*) FROM documents WHERE readable").await, 1);
+    // the submission's answer (built from what it wrote) is what reading it back gives
+    let read_back = intake
+        .get_prescription(req(GetPrescriptionRequest { prescription_id: rx.id.clone() }, None))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read_back, rx);
 
     // another clinic sees nothing
     let mut other = tonic::Request::new(GetPrescriptionRequest { prescription_id: rx.id.clone() });

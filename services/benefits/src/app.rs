@@ -36,4 +36,10 @@ impl App {
         let clinic = store::clinic_fees(&self.pool, clinic_id).await?;
         Ok(crate::estimate::fee_schedule(&self.checker.config.fees, &clinic))
     }
+
+    /// [`App::fees`] in the caller's (clinic-scoped) transaction.
+    pub async fn fees_in(&self, conn: &mut sqlx::PgConnection, clinic_id: &str) -> Result<FeeSchedule, StoreError> {
+        let clinic = store::clinic_fees_in(conn, clinic_id).await?;
+        Ok(crate::estimate::fee_schedule(&self.checker.config.fees, &clinic))
+    }
 }

@@ -82,16 +82,50 @@ impl Checker {
         date_of_service: Option<Date>,
         force_refresh: bool,
     ) -> Result<Performed, StoreError> {
-        let id = Uuid::now_v7();
         if !force_refresh && let Some(hit) = self.cached(pool, coverage, service_type).await? {
-            return Ok(Performed {
-                id,
-                summary: hit.summary,
-                checked_at: hit.checked_at,
-                from_cache: true,
-                artifacts: Vec::new(),
-            });
+            return Ok(Self::from_cache(hit));
         }
+        self.ask_payer(pool, coverage, service_type, date_of_service).await
+    }
+
+    /// [`Checker::check`] (not forced) reading the cache in the caller's clinic-scoped
+    /// transaction; the control number is still taken outside it, so concurrent checks do not
+    /// queue on the partner's counter for the length of a payer call.
+    pub async fn check_in(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        pool: &PgPool,
+        coverage: &Coverage,
+        service_type: &str,
+    ) -> Result<Performed, StoreError> {
+        let since = self.cache_since(OffsetDateTime::now_utc());
+        let c = coverage;
+        if let Some(hit) =
+            store::cached_check_in(conn, &c.clinic_id, c.patient_id, &c.payer_id, service_type, since).await?
+        {
+            return Ok(Self::from_cache(hit));
+        }
+        self.ask_payer(pool, coverage, service_type, None).await
+    }
+
+    fn from_cache(hit: StoredCheck) -> Performed {
+        Performed {
+            id: Uuid::now_v7(),
+            summary: hit.summary,
+            checked_at: hit.checked_at,
+            from_cache: true,
+            artifacts: Vec::new(),
+        }
+    }
+
+    async fn ask_payer(
+        &self,
+        pool: &PgPool,
+        coverage: &Coverage,
+        service_type: &str,
+        date_of_service: Option<Date>,
+    ) -> Result<Performed, StoreError> {
+        let id = Uuid::now_v7();
         let Some(payer) = self.config.payer(&coverage.payer_id) else {
             let now = OffsetDateTime::now_utc();
             let summary =

@@ -202,17 +202,17 @@ impl Handler for PrescriptionAcceptedHandler {
         let hinted = a.coverage.as_ref().and_then(|h| from_hint(config, &clinic, patient_id, &a, h));
         let coverage = match &hinted {
             Some(c) => Some(c.clone()),
-            None => store::coverage(&self.app.pool, &clinic, patient_id).await?,
+            None => store::coverage_in(tx, &clinic, patient_id).await?,
         };
-        // The payer call, before any write of this transaction.
+        // The payer call, before any write of this transaction (reads share it).
         let performed = match &coverage {
             Some(c) => {
                 let service_type = self.app.checker.service_type(&c.payer_id, "");
-                Some(self.app.checker.check(&self.app.pool, c, &service_type, None, false).await?)
+                Some(self.app.checker.check_in(tx, &self.app.pool, c, &service_type).await?)
             }
             None => None,
         };
-        let fees = self.app.fees(&clinic).await?;
+        let fees = self.app.fees_in(tx, &clinic).await?;
         let performed = performed.unwrap_or_else(|| {
             let now = OffsetDateTime::now_utc();
             let payer_id = a.coverage.as_ref().map(|h| h.payer_id.clone()).unwrap_or_default();

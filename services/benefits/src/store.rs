@@ -128,6 +128,17 @@ pub async fn upsert_coverage_pool(pool: &PgPool, c: &Coverage) -> Result<(), Sto
 
 pub async fn coverage(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Result<Option<Coverage>, StoreError> {
     let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
+    let found = coverage_in(&mut tx, clinic_id, patient_id).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// The patient's coverage, read in the caller's (clinic-scoped) transaction.
+pub async fn coverage_in(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    patient_id: Uuid,
+) -> Result<Option<Coverage>, StoreError> {
     let row = sqlx::query(
         "SELECT payer_id, member_id, relationship, patient_family, patient_given, patient_birth_date,
                 subscriber_family, subscriber_given, subscriber_birth_date
@@ -135,9 +146,8 @@ pub async fn coverage(pool: &PgPool, clinic_id: &str, patient_id: Uuid) -> Resul
     )
     .bind(clinic_id)
     .bind(patient_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
-    tx.commit().await?;
     let Some(r) = row else { return Ok(None) };
     Ok(Some(Coverage {
         clinic_id: clinic_id.to_owned(),
@@ -195,6 +205,20 @@ pub async fn cached_check(
     since: OffsetDateTime,
 ) -> Result<Option<StoredCheck>, StoreError> {
     let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
+    let found = cached_check_in(&mut tx, clinic_id, patient_id, payer_id, service_type, since).await?;
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// [`cached_check`] in the caller's (clinic-scoped) transaction.
+pub async fn cached_check_in(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    patient_id: Uuid,
+    payer_id: &str,
+    service_type: &str,
+    since: OffsetDateTime,
+) -> Result<Option<StoredCheck>, StoreError> {
     let row = sqlx::query(
         "SELECT id, summary, checked_at FROM eligibility_checks
          WHERE clinic_id = $1 AND patient_id = $2 AND payer_id = $3 AND service_type = $4
@@ -206,9 +230,8 @@ pub async fn cached_check(
     .bind(payer_id)
     .bind(service_type)
     .bind(since)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
-    tx.commit().await?;
     row.as_ref().map(stored).transpose()
 }
 
@@ -423,11 +446,17 @@ pub async fn claim_due_rechecks(
 
 pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
     let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
+    let fees = clinic_fees_in(&mut tx, clinic_id).await?;
+    tx.commit().await?;
+    Ok(fees)
+}
+
+/// [`clinic_fees`] in the caller's (clinic-scoped) transaction.
+pub async fn clinic_fees_in(conn: &mut PgConnection, clinic_id: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
     let rows = sqlx::query("SELECT procedure_code, per_unit::text AS fee FROM fee_schedules WHERE clinic_id = $1")
         .bind(clinic_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
-    tx.commit().await?;
     rows.iter()
         .map(|r| {
             let code: String = r.try_get("procedure_code")?;

@@ -244,7 +244,9 @@ async fn handle_once<H: Handler>(pool: &PgPool, handler: &H, event: &Event) -> R
         // every event we publish names its clinic; one that does not cannot be kept apart
         return Err(HandlerError::Poison("event without a clinic id header".into()));
     }
-    let mut tx = pool.begin().await?;
+    // the handler sees and writes only the clinic the event belongs to (set with the begin, in
+    // one round trip; the inbox itself holds no patient data)
+    let mut tx = rx_platform::tenancy::begin(pool, &event.clinic_id).await?;
     let fresh = sqlx::query("INSERT INTO inbox (message_id, routing_key) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(&event.id)
         .bind(&event.routing_key)
@@ -256,8 +258,6 @@ async fn handle_once<H: Handler>(pool: &PgPool, handler: &H, event: &Event) -> R
         tx.rollback().await?;
         return Ok(Outcome::Duplicate);
     }
-    // the handler sees and writes only the clinic the event belongs to
-    rx_platform::tenancy::set_clinic(&mut tx, &event.clinic_id).await?;
     handler.handle(&mut tx, event).await?;
     tx.commit().await?;
     Ok(Outcome::Processed)

@@ -21,7 +21,7 @@ DB=rxbridge_bench_$$
 NS=rxbench-$$
 PLANS="$(cd "$(dirname "$0")/../payer-sim/examples" && pwd)/plans.json"
 mkdir -p "$OUT"
-rm -f "$OUT"/loadtest.json "$OUT"/ceilings.json "$OUT"/startup.tsv
+rm -f "$OUT"/loadtest.json "$OUT"/loadtest-paced.json "$OUT"/ceilings.json "$OUT"/startup.tsv
 
 pids=()
 stop_all() {
@@ -103,6 +103,12 @@ done
   --clients "$CLIENTS" --duration "$DURATION" --rate "$RATE" --amqp-url "$AMQP" --namespace "$NS" \
   --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
   --json "$OUT/loadtest.json"
+# The same mix at a fixed pace well below saturation: what the front desk waits for on a busy
+# day, rather than in the queue of a machine driven flat out.
+"$BIN" loadtest --intake "http://${ADDR[intake]}" --benefits "http://${ADDR[benefits]}" --claims "http://${ADDR[claims]}" \
+  --clients "$CLIENTS" --duration "${LOAD_PACED_SECONDS:-15}" --rate "${LOAD_PACED_RATE:-100}" --amqp-url "$AMQP" --namespace "$NS" \
+  --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
+  --json "$OUT/loadtest-paced.json"
 stop_all
 
 "$RXB" ceilings --database-url "postgres://postgres@$PG/$DB" --amqp-url "$AMQP" --concurrency "$CLIENTS" \

@@ -13,11 +13,14 @@ use crate::report::{Row, ratio, thousands};
 
 /// Commits on the path from a submission to its `eligibility.checked.v1`, counted in the code:
 /// intake's submit transaction (document, pages, patient, prescription and outbox row:
-/// `services/intake/src/app.rs`, `submit`) and benefits' consumer transaction (inbox, check,
-/// coverage and outbox row: `services/shared/messaging/src/consumer.rs`, `handle_once`, with
-/// `services/benefits/src/events.rs`). The relays' `UPDATE outbox SET published_at` commits
-/// once per batch and claims' two consumers run beside the path; neither is counted.
-pub const COMMITS_PER_PRESCRIPTION: f64 = 2.0;
+/// `services/intake/src/app.rs`, `submit`), the audit entry of the call
+/// (`services/shared/platform/src/audit.rs`, `record`) and benefits' consumer transaction
+/// (inbox, check, coverage and outbox row: `services/shared/messaging/src/consumer.rs`,
+/// `handle_once`, with `services/benefits/src/events.rs`). Not counted: the control number
+/// taken when the payer is asked (the load's members are mostly answered from the day's
+/// cache), the relays' `UPDATE outbox SET published_at` (once per batch) and claims' two
+/// consumers beside the path.
+pub const COMMITS_PER_PRESCRIPTION: f64 = 3.0;
 /// Confirmed publishes on the same path: `prescription.accepted.v1` and `eligibility.checked.v1`.
 pub const PUBLISHES_PER_PRESCRIPTION: f64 = 2.0;
 /// Deliveries on the same path and beside it: benefits takes the first event, claims takes both.
@@ -26,6 +29,9 @@ pub const DELIVERIES_PER_PRESCRIPTION: f64 = 3.0;
 #[derive(Debug, Deserialize)]
 struct Load {
     clients: usize,
+    /// Requests per second offered over all clients; 0 when the run went as fast as it could.
+    #[serde(default)]
+    rate: f64,
     duration_s: f64,
     rpcs: Vec<Figures>,
     end_to_end: Option<Figures>,
@@ -63,17 +69,21 @@ fn read_json<T: serde::de::DeserializeOwned>(path: Option<&Path>) -> Result<Opti
     }
 }
 
-/// Every row the files that exist give.
+/// Every row the files that exist give: the run as fast as it goes (throughput), then the run
+/// at a fixed offered rate (latency when the system is not saturated).
 pub fn rows(
     loadtest: Option<&Path>,
+    paced: Option<&Path>,
     ceilings: Option<&Path>,
     startup: Option<&Path>,
     payer_latency_ms: Option<f64>,
 ) -> Result<Vec<Row>> {
     let ceilings: Option<Ceilings> = read_json(ceilings)?;
     let mut rows = Vec::new();
-    if let Some(load) = read_json::<Load>(loadtest)? {
-        load_rows(&load, ceilings.as_ref(), payer_latency_ms, &mut rows);
+    for run in [loadtest, paced] {
+        if let Some(load) = read_json::<Load>(run)? {
+            load_rows(&load, ceilings.as_ref(), payer_latency_ms, &mut rows);
+        }
     }
     if let Some(path) = startup.filter(|p| p.is_file()) {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -94,7 +104,12 @@ pub fn rows(
 }
 
 fn load_rows(load: &Load, ceilings: Option<&Ceilings>, payer_latency_ms: Option<f64>, rows: &mut Vec<Row>) {
-    let run = format!("{} clients, {:.0} s", load.clients, load.duration_s);
+    let paced = load.rate > 0.0;
+    let run = if paced {
+        format!("{} clients, {:.0} requests/s offered, {:.0} s", load.clients, load.rate, load.duration_s)
+    } else {
+        format!("{} clients, as fast as it goes, {:.0} s", load.clients, load.duration_s)
+    };
     for f in &load.rpcs {
         let errors: u64 = f.errors.values().sum();
         let target = if f.name.contains("cached") && !f.name.contains("force") {
@@ -131,6 +146,10 @@ fn load_rows(load: &Load, ceilings: Option<&Ceilings>, payer_latency_ms: Option<
             other: format!("{} without an event after the drain", load.unmatched),
             ..Row::default()
         });
+        if paced {
+            // the rate is the one offered, not the system's: no ceiling to compare with
+            return;
+        }
         let implied = ceilings.map(|c| {
             let pg = c.postgres_commits_per_s / COMMITS_PER_PRESCRIPTION;
             let mq = c.rabbitmq_confirmed_publish_per_s / PUBLISHES_PER_PRESCRIPTION;

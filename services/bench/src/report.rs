@@ -23,6 +23,9 @@ pub struct Args {
     /// `rxbridge loadtest --json` output, if a load run took place
     #[arg(long)]
     pub loadtest: Option<PathBuf>,
+    /// `rxbridge loadtest --rate N --json` output: the same mix at a fixed offered rate
+    #[arg(long)]
+    pub loadtest_paced: Option<PathBuf>,
     /// `rx-bench ceilings` output, if the ceilings were measured
     #[arg(long)]
     pub ceilings: Option<PathBuf>,
@@ -138,6 +141,7 @@ pub fn write(args: &Args) -> Result<String> {
     }
     rows.extend(crate::load_rows::rows(
         args.loadtest.as_deref(),
+        args.loadtest_paced.as_deref(),
         args.ceilings.as_deref(),
         args.startup.as_deref(),
         args.payer_latency_ms,

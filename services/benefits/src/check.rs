@@ -98,14 +98,23 @@ impl Checker {
         coverage: &Coverage,
         service_type: &str,
     ) -> Result<Performed, StoreError> {
-        let since = self.cache_since(OffsetDateTime::now_utc());
-        let c = coverage;
-        if let Some(hit) =
-            store::cached_check_in(conn, &c.clinic_id, c.patient_id, &c.payer_id, service_type, since).await?
-        {
-            return Ok(Self::from_cache(hit));
+        if let Some(hit) = self.cached_in(conn, coverage, service_type).await? {
+            return Ok(hit);
         }
         self.ask_payer(pool, coverage, service_type, None).await
+    }
+
+    /// The day's answer from the cache, read in the caller's clinic-scoped transaction.
+    pub async fn cached_in(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        coverage: &Coverage,
+        service_type: &str,
+    ) -> Result<Option<Performed>, StoreError> {
+        let since = self.cache_since(OffsetDateTime::now_utc());
+        let c = coverage;
+        let hit = store::cached_check_in(conn, &c.clinic_id, c.patient_id, &c.payer_id, service_type, since).await?;
+        Ok(hit.map(Self::from_cache))
     }
 
     fn from_cache(hit: StoredCheck) -> Performed {
@@ -118,7 +127,8 @@ impl Checker {
         }
     }
 
-    async fn ask_payer(
+    /// Asks the payer (no cache): a 270 under the next control number, the 271 interpreted.
+    pub async fn ask_payer(
         &self,
         pool: &PgPool,
         coverage: &Coverage,

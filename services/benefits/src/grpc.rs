@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::app::App;
 use crate::error::ServiceError;
 use crate::estimate;
-use crate::store::{self, Coverage as StoredCoverage, NewCheck, Relationship as StoredRelationship};
+use crate::store::{self, Coverage as StoredCoverage, NewCheck, Relationship as StoredRelationship, StoreError};
 use crate::summary::{Decision, money};
 
 #[derive(Debug, Clone)]
@@ -157,11 +157,18 @@ impl Benefits {
         let patient_id = uuid("patient_id", &req.patient_id)?;
         let asked = service_type(&req.service_type)?;
         let dos = date("date_of_service", req.date_of_service.as_ref())?;
-        let coverage =
-            store::coverage(&self.app.pool, &clinic, patient_id).await?.ok_or(ServiceError::NotFound("coverage"))?;
         let checker = &self.app.checker;
+        // the coverage and the day's cached answer in one clinic-scoped read
+        let mut tx = rx_platform::tenancy::begin(&self.app.pool, &clinic).await.map_err(StoreError::from)?;
+        let coverage =
+            store::coverage_in(&mut tx, &clinic, patient_id).await?.ok_or(ServiceError::NotFound("coverage"))?;
         let st = checker.service_type(&coverage.payer_id, asked);
-        let performed = checker.check(&self.app.pool, &coverage, &st, dos, req.force_refresh).await?;
+        let cached = if req.force_refresh { None } else { checker.cached_in(&mut tx, &coverage, &st).await? };
+        tx.commit().await.map_err(StoreError::from)?;
+        let performed = match cached {
+            Some(hit) => hit,
+            None => checker.ask_payer(&self.app.pool, &coverage, &st, dos).await?,
+        };
         if !performed.from_cache {
             store::insert_check_pool(
                 &self.app.pool,

@@ -60,37 +60,9 @@ impl Checker {
         }
     }
 
-    /// The cached answer for the coverage and service type, if still fresh.
-    pub async fn cached(
-        &self,
-        pool: &PgPool,
-        coverage: &Coverage,
-        service_type: &str,
-    ) -> Result<Option<StoredCheck>, StoreError> {
-        let since = self.cache_since(OffsetDateTime::now_utc());
-        store::cached_check(pool, &coverage.clinic_id, coverage.patient_id, &coverage.payer_id, service_type, since)
-            .await
-    }
-
-    /// Checks with the payer, or from the cache unless `force_refresh`. Only control numbers
-    /// are written (outside any transaction: a gap after a crash is harmless).
-    pub async fn check(
-        &self,
-        pool: &PgPool,
-        coverage: &Coverage,
-        service_type: &str,
-        date_of_service: Option<Date>,
-        force_refresh: bool,
-    ) -> Result<Performed, StoreError> {
-        if !force_refresh && let Some(hit) = self.cached(pool, coverage, service_type).await? {
-            return Ok(Self::from_cache(hit));
-        }
-        self.ask_payer(pool, coverage, service_type, date_of_service).await
-    }
-
-    /// [`Checker::check`] (not forced) reading the cache in the caller's clinic-scoped
-    /// transaction; the control number is still taken outside it, so concurrent checks do not
-    /// queue on the partner's counter for the length of a payer call.
+    /// Checks from the day's cache, read in the caller's clinic-scoped transaction, else with
+    /// the payer. The control number is taken outside that transaction, so concurrent checks do
+    /// not queue on the partner's counter for the length of a payer call.
     pub async fn check_in(
         &self,
         conn: &mut sqlx::PgConnection,

@@ -68,7 +68,7 @@ async fn recheck(app: &App, item: &DueRecheck, base: Duration) -> Result<(), Sto
     };
     let service_type = app.checker.service_type(&coverage.payer_id, "");
     // A recheck exists because the payer did not answer: never reuse an older answer.
-    let performed = app.checker.check(pool, &coverage, &service_type, None, true).await?;
+    let performed = app.checker.ask_payer(pool, &coverage, &service_type, None).await?;
     if retryable(&performed.summary) {
         let next = (item.attempts < MAX_ATTEMPTS).then(|| delay(base, item.attempts));
         if next.is_none() {

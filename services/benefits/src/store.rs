@@ -195,22 +195,8 @@ fn stored(r: &sqlx::postgres::PgRow) -> Result<StoredCheck, StoreError> {
     })
 }
 
-/// The newest answered check for the key since `since` (the cache).
-pub async fn cached_check(
-    pool: &PgPool,
-    clinic_id: &str,
-    patient_id: Uuid,
-    payer_id: &str,
-    service_type: &str,
-    since: OffsetDateTime,
-) -> Result<Option<StoredCheck>, StoreError> {
-    let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
-    let found = cached_check_in(&mut tx, clinic_id, patient_id, payer_id, service_type, since).await?;
-    tx.commit().await?;
-    Ok(found)
-}
-
-/// [`cached_check`] in the caller's (clinic-scoped) transaction.
+/// The newest answered check for the key since `since` (the cache), in the caller's
+/// clinic-scoped transaction.
 pub async fn cached_check_in(
     conn: &mut PgConnection,
     clinic_id: &str,

@@ -138,9 +138,7 @@ impl App {
 
     async fn view(&self, clinic_id: &str, id: Uuid) -> Result<View, ServiceError> {
         let mut conn = self.scoped(clinic_id).await?;
-        let record = store::get(&mut conn, clinic_id, id, false).await?;
-        let history = store::history(&mut conn, id).await?;
-        Ok(View { record, history })
+        view_in(&mut conn, clinic_id, id).await
     }
 
     /// Takes in a document. Unreadable documents are stored and refused; a repeated key or
@@ -257,9 +255,7 @@ impl App {
         let Some(id) = store::find_duplicate(&mut conn, clinic_id, key, content).await? else {
             return Ok(None);
         };
-        let record = store::get(&mut conn, clinic_id, id, false).await?;
-        let history = store::history(&mut conn, id).await?;
-        Ok(Some(Submitted { view: View { record, history }, duplicate: true }))
+        Ok(Some(Submitted { view: view_in(&mut conn, clinic_id, id).await?, duplicate: true }))
     }
 
     /// Audits a submission that arrived outside gRPC (whose layer audits every call): FHIR
@@ -459,6 +455,13 @@ impl App {
         tracing::info!(prescription_id = %id, "prescription rejected");
         self.view(clinic_id, id).await
     }
+}
+
+/// A prescription with its history, in the caller's clinic-scoped transaction.
+async fn view_in(conn: &mut sqlx::PgConnection, clinic_id: &str, id: Uuid) -> Result<View, ServiceError> {
+    let record = store::get(conn, clinic_id, id, false).await?;
+    let history = store::history(conn, id).await?;
+    Ok(View { record, history })
 }
 
 async fn with_history(conn: &mut sqlx::PgConnection, records: Vec<Record>) -> Result<Vec<View>, ServiceError> {

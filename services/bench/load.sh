@@ -74,7 +74,11 @@ export DOCUMENT_KEYRING='{"current": "bench-1", "keys": {"bench-1": "YmVuY2gtb25
 export RXBRIDGE_TOKEN=$("$RXB" token --key "$ROOT/tests/fixtures/auth/rs256-test-key.pem" --clinic loadtest)
 "$BIN" migrate --target all >/dev/null
 
-"$BIN" payer-sim --config "$PLANS" --addr 127.0.0.1:0 >"$OUT/payer-sim.log" 2>&1 &
+# Submissions come for LOAD_MEMBERS different people (a clinic chain's day, not three patients
+# over and over); payer-sim is told about each of them.
+MEMBERS=${LOAD_MEMBERS:-300}
+"$BIN" loadtest --members "$MEMBERS" --plans-template "$PLANS" --write-plans "$OUT/plans.json"
+"$BIN" payer-sim --config "$OUT/plans.json" --addr 127.0.0.1:0 >"$OUT/payer-sim.log" 2>&1 &
 pids+=($!)
 SIM=$(listening "$OUT/payer-sim.log" payer-sim)
 curl -fsS -X POST "http://$SIM/admin/faults" -H 'content-type: application/json' \
@@ -100,13 +104,13 @@ for t in intake benefits claims; do
 done
 
 "$BIN" loadtest --intake "http://${ADDR[intake]}" --benefits "http://${ADDR[benefits]}" --claims "http://${ADDR[claims]}" \
-  --clients "$CLIENTS" --duration "$DURATION" --rate "$RATE" --amqp-url "$AMQP" --namespace "$NS" \
+  --clients "$CLIENTS" --duration "$DURATION" --rate "$RATE" --members "$MEMBERS" --amqp-url "$AMQP" --namespace "$NS" \
   --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
   --json "$OUT/loadtest.json"
 # The same mix at a fixed pace well below saturation: what the front desk waits for on a busy
 # day, rather than in the queue of a machine driven flat out.
 "$BIN" loadtest --intake "http://${ADDR[intake]}" --benefits "http://${ADDR[benefits]}" --claims "http://${ADDR[claims]}" \
-  --clients "$CLIENTS" --duration "${LOAD_PACED_SECONDS:-15}" --rate "${LOAD_PACED_RATE:-100}" --amqp-url "$AMQP" --namespace "$NS" \
+  --clients "$CLIENTS" --duration "${LOAD_PACED_SECONDS:-15}" --rate "${LOAD_PACED_RATE:-100}" --members "$MEMBERS" --amqp-url "$AMQP" --namespace "$NS" \
   --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
   --json "$OUT/loadtest-paced.json"
 stop_all

@@ -50,6 +50,17 @@ pub struct Args {
     /// The mix as weights: hl7v2,fhir,eligibility_cached,eligibility_uncached,record_session
     #[arg(long, default_value = "40,20,25,5,10")]
     pub mix: String,
+    /// How many different people the submissions are for (the three of payer-sim's example
+    /// plans first, then generated ones; payer-sim must know them: see --write-plans)
+    #[arg(long, default_value_t = 3)]
+    pub members: usize,
+    /// Write payer-sim's plans file for --members (the payer and plans of --plans-template)
+    /// to this path and exit, without driving anything
+    #[arg(long, requires = "plans_template")]
+    pub write_plans: Option<PathBuf>,
+    /// payer-sim's example plans file, for --write-plans
+    #[arg(long)]
+    pub plans_template: Option<PathBuf>,
     /// RabbitMQ, to watch `eligibility.checked.v1` for end-to-end latency (empty: do not watch)
     #[arg(long, env = "AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f")]
     pub amqp_url: String,
@@ -74,8 +85,14 @@ impl Args {
 }
 
 /// Runs the load and prints the table; the report is also returned (and written as JSON when
-/// asked).
-pub async fn run(args: Args) -> anyhow::Result<Report> {
+/// asked). With `--write-plans` only writes payer-sim's plans file.
+pub async fn run(args: Args) -> anyhow::Result<Option<Report>> {
+    if let (Some(out), Some(template)) = (&args.write_plans, &args.plans_template) {
+        let template: serde_json::Value = serde_json::from_slice(&std::fs::read(template)?)?;
+        let plans = documents::plans(&template, &documents::members(args.members))?;
+        std::fs::write(out, serde_json::to_vec_pretty(&plans)?)?;
+        return Ok(None);
+    }
     let report = mix::drive(&args).await?;
     #[allow(clippy::print_stdout, reason = "the table is the command's output")]
     {
@@ -84,5 +101,5 @@ pub async fn run(args: Args) -> anyhow::Result<Report> {
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
     }
-    Ok(report)
+    Ok(Some(report))
 }

@@ -14,7 +14,7 @@ use rx_proto::intake::v1::{DocumentFormat, PrescriptionStatus, SubmitDocumentReq
 use tonic::transport::{Channel, Endpoint};
 
 use crate::Args;
-use crate::documents::{self, Dates, MEMBERS, Member};
+use crate::documents::{self, Dates, Member};
 use crate::events::{self, Tracker};
 use crate::procs;
 use crate::report::Report;
@@ -102,7 +102,9 @@ struct Shared {
     bearer: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
     mix: Mix,
     dates: Dates,
-    /// The members' patient ids in intake, for eligibility checks.
+    /// The people the submissions are for.
+    members: Vec<Member>,
+    /// The front desk's patients' ids in intake, for eligibility checks.
     patients: Vec<String>,
     /// Prescriptions to record sessions on until eligibility events name others.
     seeded: Vec<String>,
@@ -156,6 +158,7 @@ pub async fn drive(args: &Args) -> anyhow::Result<Report> {
         bearer: args.token.as_ref().map(|t| format!("Bearer {t}").parse()).transpose()?,
         mix,
         dates: Dates::now(),
+        members: documents::members(args.members),
         patients: Vec::new(),
         seeded: Vec::new(),
         next: AtomicU64::new(0),
@@ -215,11 +218,16 @@ pub async fn drive(args: &Args) -> anyhow::Result<Report> {
     ))
 }
 
-/// One HL7 v2 order per member gives the patients the front desk checks, with their coverage.
+/// How many of the members the front desk checks and records sessions for.
+const FRONT_DESK_PATIENTS: usize = 24;
+
+/// One HL7 v2 order per front-desk patient gives the patients the front desk checks, with
+/// their coverage.
 async fn seed(shared: &mut Shared, client: &Client) -> anyhow::Result<()> {
     let mut c = client.clone();
-    for (i, m) in MEMBERS.iter().enumerate() {
-        let content = documents::hl7(shared.base + 99_000 + i as u64, *m, shared.dates);
+    let front_desk: Vec<Member> = shared.members.iter().take(FRONT_DESK_PATIENTS).cloned().collect();
+    for (i, m) in front_desk.iter().enumerate() {
+        let content = documents::hl7(shared.base + 99_000 + i as u64, m, shared.dates);
         let req = shared.request(SubmitDocumentRequest {
             content,
             format: DocumentFormat::Hl7v2.into(),
@@ -245,10 +253,10 @@ fn coverage(patient_id: &str, m: &Member) -> UpsertCoverageRequest {
         coverage: Some(Coverage {
             patient_id: patient_id.to_owned(),
             payer_id: documents::PAYER_ID.into(),
-            member_id: m.member_id.into(),
+            member_id: m.member_id.clone(),
             relationship: Relationship::Subscriber.into(),
-            patient_name: Some(PersonName { family: m.family.into(), given: m.given.into() }),
-            patient_birth_date: member_date(m.birth),
+            patient_name: Some(PersonName { family: m.family.clone(), given: m.given.clone() }),
+            patient_birth_date: member_date(&m.birth),
             ..Default::default()
         }),
     }
@@ -256,7 +264,7 @@ fn coverage(patient_id: &str, m: &Member) -> UpsertCoverageRequest {
 
 async fn one(shared: &Shared, c: &mut Client, k: u64) {
     let op = shared.mix.op(k);
-    let member = MEMBERS[(k % MEMBERS.len() as u64) as usize];
+    let member = &shared.members[(k % shared.members.len() as u64) as usize];
     let started = Instant::now();
     let outcome: Result<(), tonic::Status> = match op {
         Op::SubmitHl7v2 | Op::SubmitFhir => {

@@ -41,6 +41,32 @@ pub async fn connect(url: &str, name: &str, shutdown: &CancellationToken) -> Opt
 mod tests {
     use super::*;
 
+    /// A broker address that accepts the TCP connection and closes it at once (a proxy or
+    /// load balancer whose broker is away): the attempts fail and are retried, and a shutdown
+    /// still ends them.
+    #[tokio::test]
+    async fn a_connection_closed_during_the_handshake_is_retried_and_shutdown_still_ends_it() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
+        let addr = listener.local_addr().expect("addr");
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+        let shutdown = CancellationToken::new();
+        let url = format!("amqp://guest:guest@{addr}/%2f");
+        let stop = shutdown.clone();
+        let attempt = tokio::spawn(async move { connect(&url, "closed-test", &stop).await });
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        shutdown.cancel();
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(5), attempt).await;
+        assert!(matches!(ended, Ok(Ok(None))), "connect did not end on shutdown");
+        assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 2, "the closed connection was not retried");
+    }
+
     #[test]
     fn heartbeat_is_added_once() {
         assert_eq!(with_heartbeat("amqp://h:5672/%2f"), "amqp://h:5672/%2f?heartbeat=10");

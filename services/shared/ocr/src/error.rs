@@ -33,7 +33,7 @@ pub enum OcrError {
     #[error("ocr of page {page} took {millis} ms, limit is {limit} ms")]
     PageTimeExceeded { page: usize, millis: u64, limit: u64 },
     /// The whole document took longer than `Limits::max_millis_per_document`; checked before
-    /// each page starts, so no further page is begun once the budget is spent.
+    /// each page after the first starts, so no further page is begun once the budget is spent.
     #[error("document processing took {millis} ms before page {page}, limit is {limit} ms")]
     DocumentTimeExceeded { page: usize, millis: u64, limit: u64 },
     /// The file claims to be a PDF but its structure (header, xref, trailer, page tree) is broken.

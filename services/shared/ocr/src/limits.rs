@@ -11,8 +11,8 @@
 ///   safe binding offers no way to interrupt recognition, so the page limit bounds the damage only
 ///   together with the pixel limit. Callers that need a hard deadline wrap the call in a timeout
 ///   on their side (the blocking thread then finishes in the background).
-/// - `max_millis_per_document`: checked before each page starts, so a many-page document stops
-///   early instead of running `pages × per-page` time.
+/// - `max_millis_per_document`: checked before each page after the first starts, so a many-page
+///   document stops early instead of running `pages × per-page` time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted input, in bytes.

@@ -1,6 +1,8 @@
 //! Connecting to RabbitMQ with heartbeats on, retrying with backoff until the broker answers
 //! or the process is told to stop.
 
+use std::time::Duration;
+
 use lapin::{Connection, ConnectionProperties};
 use tokio_util::sync::CancellationToken;
 
@@ -17,22 +19,43 @@ pub fn with_heartbeat(url: &str) -> String {
     }
 }
 
+/// How long one attempt (TCP, TLS and the AMQP handshake) may take. A broker or balancer that
+/// accepts the connection and never finishes the handshake, or a handshake lapin never resolves,
+/// would otherwise hold the service (and its shutdown) for good. An abandoned attempt's socket
+/// stays with lapin's I/O thread until the peer closes it (RabbitMQ closes an unfinished
+/// handshake after its `handshake_timeout`, 10 s by default): lapin offers no handle to close it.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Connects, retrying with backoff; `None` when shutdown came first.
 pub async fn connect(url: &str, name: &str, shutdown: &CancellationToken) -> Option<Connection> {
+    connect_within(url, name, shutdown, ATTEMPT_TIMEOUT).await
+}
+
+/// [`connect`] with each attempt abandoned after `attempt_timeout`.
+pub async fn connect_within(
+    url: &str,
+    name: &str,
+    shutdown: &CancellationToken,
+    attempt_timeout: Duration,
+) -> Option<Connection> {
     let url = with_heartbeat(url);
     let mut backoff = Backoff::default();
     loop {
         let props = ConnectionProperties::default().with_connection_name(name.into());
-        match Connection::connect(&url, props).await {
-            Ok(conn) => return Some(conn),
-            Err(e) => {
-                let delay = backoff.next_delay();
-                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, connection = name, "broker unreachable");
-                tokio::select! {
-                    () = shutdown.cancelled() => return None,
-                    () = tokio::time::sleep(delay) => {}
-                }
-            }
+        let attempt = tokio::select! {
+            () = shutdown.cancelled() => return None,
+            attempt = tokio::time::timeout(attempt_timeout, Connection::connect(&url, props)) => attempt,
+        };
+        let error = match attempt {
+            Ok(Ok(conn)) => return Some(conn),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => format!("no answer within {} ms", attempt_timeout.as_millis()),
+        };
+        let delay = backoff.next_delay();
+        tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, connection = name, "broker unreachable");
+        tokio::select! {
+            () = shutdown.cancelled() => return None,
+            () = tokio::time::sleep(delay) => {}
         }
     }
 }
@@ -65,6 +88,51 @@ mod tests {
         let ended = tokio::time::timeout(std::time::Duration::from_secs(5), attempt).await;
         assert!(matches!(ended, Ok(Ok(None))), "connect did not end on shutdown");
         assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 2, "the closed connection was not retried");
+    }
+
+    /// A broker address that accepts the TCP connection and then says nothing (a balancer whose
+    /// broker hangs, or a handshake lapin never resolves): each attempt is abandoned after its
+    /// timeout and another made, and a shutdown in the middle of an attempt ends it at once.
+    #[tokio::test]
+    async fn a_handshake_without_an_answer_is_abandoned_retried_and_shutdown_ends_it() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
+        let addr = listener.local_addr().expect("addr");
+        let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+                let _ = accepted_tx.send(());
+            }
+        });
+        let url = format!("amqp://guest:guest@{addr}/%2f");
+        // short attempts: the first is given up and a second one made
+        let shutdown = CancellationToken::new();
+        let (stop, target) = (shutdown.clone(), url.clone());
+        let retrying =
+            tokio::spawn(
+                async move { connect_within(&target, "silent-test", &stop, Duration::from_millis(300)).await },
+            );
+        assert!(
+            next_accept(&mut accepted).await && next_accept(&mut accepted).await,
+            "the silent attempt was not retried"
+        );
+        shutdown.cancel();
+        assert!(matches!(tokio::time::timeout(Duration::from_secs(2), retrying).await, Ok(Ok(None))));
+        // a long attempt: a shutdown while it waits on the silent broker ends it at once
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let waiting =
+            tokio::spawn(async move { connect_within(&url, "silent-test", &stop, Duration::from_secs(600)).await });
+        while accepted.try_recv().is_ok() {}
+        assert!(next_accept(&mut accepted).await, "no attempt was made");
+        shutdown.cancel();
+        let ended = tokio::time::timeout(Duration::from_secs(2), waiting).await;
+        assert!(matches!(ended, Ok(Ok(None))), "connect did not end on shutdown during an attempt");
+    }
+
+    async fn next_accept(accepted: &mut tokio::sync::mpsc::UnboundedReceiver<()>) -> bool {
+        matches!(tokio::time::timeout(Duration::from_secs(10), accepted.recv()).await, Ok(Some(())))
     }
 
     #[test]

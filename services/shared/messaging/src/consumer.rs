@@ -17,10 +17,10 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::MessagingError;
 use crate::backoff::Backoff;
 use crate::event::Event;
 use crate::topology::{ConsumerSpec, Topology};
+use crate::{BROKER_TIMEOUT, MessagingError, within};
 
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +96,7 @@ impl<H: Handler> Consumer<H> {
         while let Some(connection) = crate::amqp::connect(&self.config.amqp_url, &name, &shutdown).await {
             match self.consume_until_error(&connection, &shutdown).await {
                 Ok(()) => {
-                    let _ = connection.close(200, "shutdown".into()).await;
+                    let _ = within(BROKER_TIMEOUT, "connection close", connection.close(200, "shutdown".into())).await;
                     return;
                 }
                 Err(e) => {
@@ -116,19 +116,19 @@ impl<H: Handler> Consumer<H> {
         connection: &lapin::Connection,
         shutdown: &CancellationToken,
     ) -> Result<(), MessagingError> {
-        let channel = connection.create_channel().await?;
-        channel.basic_qos(self.config.prefetch, BasicQosOptions::default()).await?;
-        self.topology.declare_consumer(&channel, &self.config.spec).await?;
+        let channel = within(BROKER_TIMEOUT, "channel open", connection.create_channel()).await?;
+        within(BROKER_TIMEOUT, "qos", channel.basic_qos(self.config.prefetch, BasicQosOptions::default())).await?;
+        within(BROKER_TIMEOUT, "queue declarations", self.topology.declare_consumer(&channel, &self.config.spec))
+            .await?;
         let queue = self.topology.queue(&self.config.spec.name);
         let tag = format!("{}-{}", self.config.service, uuid::Uuid::new_v4());
-        let mut deliveries = channel
-            .basic_consume(
-                queue.as_str().into(),
-                tag.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let consume = channel.basic_consume(
+            queue.as_str().into(),
+            tag.as_str().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        );
+        let mut deliveries = within(BROKER_TIMEOUT, "consume", consume).await?;
         tracing::info!(service = %self.config.service, queue = %queue, "consuming");
         let mut in_flight = JoinSet::new();
         // A handler holds its transaction's connection and may take one more from the pool:
@@ -139,10 +139,18 @@ impl<H: Handler> Consumer<H> {
         let result = loop {
             tokio::select! {
                 () = shutdown.cancelled() => {
-                    let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+                    let cancel = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default());
+                    let _ = within(BROKER_TIMEOUT, "consumer cancel", cancel).await;
                     break Ok(());
                 }
-                _ = monitor.tick() => self.report_depths(&channel).await,
+                _ = monitor.tick() => {
+                    // a connection whose I/O ended without closing the delivery stream would
+                    // otherwise leave this loop waiting for deliveries that never come
+                    if !connection.status().connected() {
+                        break Err(MessagingError::ConnectionLost);
+                    }
+                    self.report_depths(&channel).await;
+                }
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
                 next = deliveries.next(), if in_flight.len() < limit => match next {
                     Some(Ok(delivery)) => {
@@ -152,22 +160,30 @@ impl<H: Handler> Consumer<H> {
                         in_flight.spawn(async move { process(&pool, handler.as_ref(), &config, delivery).await });
                     }
                     Some(Err(e)) => break Err(e.into()),
-                    None => break Err(MessagingError::Broker(lapin::Error::from(lapin::ErrorKind::InvalidConnectionState(lapin::ConnectionState::Closed)))),
+                    None => break Err(MessagingError::ConnectionLost),
                 }
             }
         };
-        // Let the handlers in flight finish and acknowledge before the channel closes.
-        while in_flight.join_next().await.is_some() {}
-        let _ = channel.close(200, "done".into()).await;
+        // Let the handlers in flight finish and acknowledge before the channel closes; one that
+        // is still running after the bound is stopped (its transaction rolls back and the broker
+        // delivers the message again).
+        let drained = tokio::time::timeout(BROKER_TIMEOUT, async { while in_flight.join_next().await.is_some() {} });
+        if drained.await.is_err() {
+            tracing::warn!(service = %self.config.service, stopped = in_flight.len(), "handlers did not finish in time");
+            in_flight.shutdown().await;
+        }
+        let _ = within(BROKER_TIMEOUT, "channel close", channel.close(200, "done".into())).await;
         result
     }
 
     async fn report_depths(&self, channel: &lapin::Channel) {
         let name = &self.config.spec.name;
-        if let Ok(depth) = self.topology.depth(channel, &self.topology.queue(name)).await {
+        let queue = self.topology.queue(name);
+        if let Ok(depth) = within(BROKER_TIMEOUT, "queue depth", self.topology.depth(channel, &queue)).await {
             metrics::gauge!("consumer_queue_depth", "service" => self.config.service.clone()).set(f64::from(depth));
         }
-        if let Ok(depth) = self.topology.depth(channel, &self.topology.dead_letter_queue(name)).await {
+        let dead_letters = self.topology.dead_letter_queue(name);
+        if let Ok(depth) = within(BROKER_TIMEOUT, "queue depth", self.topology.depth(channel, &dead_letters)).await {
             metrics::gauge!("dead_letter_queue_depth", "service" => self.config.service.clone()).set(f64::from(depth));
         }
     }
@@ -177,7 +193,7 @@ async fn process<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig
     let service = config.service.clone();
     let Some(event) = Event::from_delivery(&delivery) else {
         tracing::warn!(service = %service, "message without id dead-lettered");
-        let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+        let _ = within(BROKER_TIMEOUT, "reject", delivery.reject(BasicRejectOptions { requeue: false })).await;
         metrics::counter!("consumer_messages_total", "service" => service, "outcome" => "rejected").increment(1);
         return;
     };
@@ -191,24 +207,27 @@ async fn process<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig
     rx_platform::telemetry::continue_trace(&span, &rx_platform::telemetry::MapCarrier(event.headers.clone()));
     async {
         let outcome = handle_with_retries(pool, handler, &event, config.transient_attempts).await;
+        // an answer the broker never takes (its connection gone) is dropped after the bound:
+        // the broker redelivers the message and the inbox drops the repeat
         let label = match outcome {
             Ok(Outcome::Processed) => {
-                let _ = delivery.ack(BasicAckOptions::default()).await;
+                let _ = within(BROKER_TIMEOUT, "ack", delivery.ack(BasicAckOptions::default())).await;
                 "processed"
             }
             Ok(Outcome::Duplicate) => {
                 tracing::info!("duplicate delivery acknowledged without effect");
-                let _ = delivery.ack(BasicAckOptions::default()).await;
+                let _ = within(BROKER_TIMEOUT, "ack", delivery.ack(BasicAckOptions::default())).await;
                 "duplicate"
             }
             Err(HandlerError::Poison(reason)) => {
                 tracing::warn!(%reason, "poison message dead-lettered");
-                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+                let _ = within(BROKER_TIMEOUT, "reject", delivery.reject(BasicRejectOptions { requeue: false })).await;
                 "rejected"
             }
             Err(e) => {
                 tracing::warn!(error = %e, "event handling failed; returned to the queue");
-                let _ = delivery.nack(BasicNackOptions { requeue: true, multiple: false }).await;
+                let nack = delivery.nack(BasicNackOptions { requeue: true, multiple: false });
+                let _ = within(BROKER_TIMEOUT, "nack", nack).await;
                 "failed"
             }
         };

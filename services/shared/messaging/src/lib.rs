@@ -30,6 +30,29 @@ pub enum MessagingError {
     Unroutable,
     #[error("dead-letter queue {0} does not exist (has its consumer ever started?)")]
     NoQueue(String),
+    /// A broker operation did not finish in time: the connection is treated as lost.
+    #[error("the broker did not answer {0} in time")]
+    TimedOut(&'static str),
+    #[error("the broker connection was lost")]
+    ConnectionLost,
+}
+
+/// The longest wait for one broker operation (a declaration, an acknowledgement, a batch's
+/// confirms) before the connection is given up and made again.
+pub(crate) const BROKER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Waits for a broker operation at most `limit`. lapin can leave a future pending forever
+/// when the connection dies under it; a bound turns that into an error the reconnect loop
+/// handles.
+pub(crate) async fn within<T, E: Into<MessagingError>>(
+    limit: std::time::Duration,
+    what: &'static str,
+    operation: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, MessagingError> {
+    match tokio::time::timeout(limit, operation).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(MessagingError::TimedOut(what)),
+    }
 }
 
 /// What a service needs to start its background parts (outbox relay, event consumer, extra

@@ -15,9 +15,9 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::MessagingError;
 use crate::backoff::Backoff;
 use crate::topology::{ConsumerSpec, Topology};
+use crate::{BROKER_TIMEOUT, MessagingError, within};
 
 /// How the relay runs.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ impl Relay {
         while let Some(connection) = crate::amqp::connect(&self.config.amqp_url, &name, &shutdown).await {
             match self.publish_until_error(&connection, &wake, &shutdown, &mut backoff).await {
                 Ok(()) => {
-                    let _ = connection.close(200, "shutdown".into()).await;
+                    let _ = within(BROKER_TIMEOUT, "connection close", connection.close(200, "shutdown".into())).await;
                     break;
                 }
                 Err(e) => {
@@ -94,11 +94,11 @@ impl Relay {
         shutdown: &CancellationToken,
         backoff: &mut Backoff,
     ) -> Result<(), MessagingError> {
-        let channel = connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
-        self.topology.declare_exchanges(&channel).await?;
+        let channel = within(BROKER_TIMEOUT, "channel open", connection.create_channel()).await?;
+        within(BROKER_TIMEOUT, "confirm mode", channel.confirm_select(ConfirmSelectOptions::default())).await?;
+        within(BROKER_TIMEOUT, "exchange declarations", self.topology.declare_exchanges(&channel)).await?;
         for spec in &self.config.consumers {
-            self.topology.declare_consumer(&channel, spec).await?;
+            within(BROKER_TIMEOUT, "queue declarations", self.topology.declare_consumer(&channel, spec)).await?;
         }
         let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
         let mut local = crate::outbox::wake_ups();
@@ -112,7 +112,9 @@ impl Relay {
             }
             // Seen before looking: a commit after this point wakes the wait below.
             local.borrow_and_update();
-            match self.publish_batch(&channel).await {
+            // a batch whose confirms never come (the connection died under them) is given up:
+            // its rows stay unsent and go out again on the next connection
+            match within(BROKER_TIMEOUT, "publish confirms", self.publish_batch(&channel)).await {
                 Ok(0) => {
                     backoff.reset();
                     tokio::select! {

@@ -16,6 +16,8 @@ AMQP=${BENCH_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 CLIENTS=${LOAD_CLIENTS:-16}
 DURATION=${LOAD_SECONDS:-20}
 RATE=${LOAD_RATE:-0}
+# hl7v2,fhir,eligibility_cached,eligibility_uncached,record_session (loadtest --mix)
+MIX=${LOAD_MIX:-40,20,25,5,10}
 PAYER_LATENCY_MS=${PAYER_LATENCY_MS:-20}
 DB=rxbridge_bench_$$
 NS=rxbench-$$
@@ -104,13 +106,13 @@ for t in intake benefits claims; do
 done
 
 "$BIN" loadtest --intake "http://${ADDR[intake]}" --benefits "http://${ADDR[benefits]}" --claims "http://${ADDR[claims]}" \
-  --clients "$CLIENTS" --duration "$DURATION" --rate "$RATE" --members "$MEMBERS" --amqp-url "$AMQP" --namespace "$NS" \
+  --clients "$CLIENTS" --duration "$DURATION" --rate "$RATE" --members "$MEMBERS" --mix "$MIX" --amqp-url "$AMQP" --namespace "$NS" \
   --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
   --json "$OUT/loadtest.json"
 # The same mix at a fixed pace well below saturation: what the front desk waits for on a busy
 # day, rather than in the queue of a machine driven flat out.
 "$BIN" loadtest --intake "http://${ADDR[intake]}" --benefits "http://${ADDR[benefits]}" --claims "http://${ADDR[claims]}" \
-  --clients "$CLIENTS" --duration "${LOAD_PACED_SECONDS:-15}" --rate "${LOAD_PACED_RATE:-100}" --members "$MEMBERS" --amqp-url "$AMQP" --namespace "$NS" \
+  --clients "$CLIENTS" --duration "${LOAD_PACED_SECONDS:-15}" --rate "${LOAD_PACED_RATE:-100}" --members "$MEMBERS" --mix "$MIX" --amqp-url "$AMQP" --namespace "$NS" \
   --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
   --json "$OUT/loadtest-paced.json"
 stop_all

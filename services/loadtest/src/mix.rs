@@ -74,6 +74,15 @@ impl Mix {
     }
 }
 
+/// When client `index` of `count` first sends at a fixed rate: the clients take turns evenly
+/// across one period, so the offered load is a steady stream rather than all of them at once
+/// (which measured the latency of a burst of `count` requests, not of the rate).
+fn stagger(period: Duration, index: usize, count: usize) -> Duration {
+    let count = u32::try_from(count.max(1)).unwrap_or(u32::MAX);
+    let index = u32::try_from(index).unwrap_or(u32::MAX).min(count - 1);
+    period / count * index
+}
+
 /// One client: its own connection to each service.
 #[derive(Debug, Clone)]
 struct Client {
@@ -177,11 +186,13 @@ pub async fn drive(args: &Args) -> anyhow::Result<Report> {
     let deadline = start + args.duration();
     let pace = (args.rate > 0.0).then(|| Duration::from_secs_f64(clients.len() as f64 / args.rate));
     let mut tasks = tokio::task::JoinSet::new();
-    for client in clients {
+    let count = clients.len();
+    for (index, client) in clients.into_iter().enumerate() {
         let shared = shared.clone();
         tasks.spawn(async move {
             let mut tick = pace.map(|p| {
-                let mut i = tokio::time::interval(p);
+                let first = tokio::time::Instant::from_std(start) + stagger(p, index, count);
+                let mut i = tokio::time::interval_at(first, p);
                 i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 i
             });
@@ -335,5 +346,16 @@ mod tests {
         assert_eq!(mix.op(4), Op::SubmitHl7v2);
         assert!(Mix::parse("1,2").is_err());
         assert!(Mix::parse("0,0,0,0,0").is_err());
+    }
+
+    #[test]
+    fn paced_clients_take_turns_across_the_period() {
+        // 16 clients at 100 requests/s: each sends every 160 ms, one every 10 ms between them
+        let period = Duration::from_millis(160);
+        let firsts: Vec<Duration> = (0..16).map(|i| stagger(period, i, 16)).collect();
+        assert_eq!(firsts[0], Duration::ZERO);
+        assert!(firsts.windows(2).all(|w| w[1] - w[0] == Duration::from_millis(10)), "{firsts:?}");
+        assert!(firsts[15] < period);
+        assert_eq!(stagger(period, 0, 0), Duration::ZERO);
     }
 }

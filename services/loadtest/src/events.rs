@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
@@ -16,6 +16,12 @@ use rx_proto::events::v1::EligibilityChecked;
 use crate::stats::{histogram, micros};
 
 pub const ELIGIBILITY_CHECKED: &str = "eligibility.checked.v1";
+
+/// How long after its eligibility event a prescription is used for session recording. Claims
+/// learns of a prescription from intake's event and benefits' on separate queues: right after
+/// the second one, claims may not have taken the first yet, and the session would be refused
+/// as NOT_FOUND (a front desk records a session days later, not milliseconds).
+const SETTLE: Duration = Duration::from_secs(1);
 
 /// Matches submissions with their eligibility events, in whichever order the two arrive.
 #[derive(Debug)]
@@ -30,8 +36,9 @@ struct State {
     /// Events that came before the submission's answer did: id -> when the event came.
     early: HashMap<String, Instant>,
     latency: Histogram<u64>,
-    /// Prescriptions whose eligibility was checked, for session recording.
-    checked: Vec<String>,
+    /// Prescriptions whose eligibility was checked, for session recording, with when that was
+    /// learnt (in order).
+    checked: Vec<(String, Instant)>,
     last_match: Option<Instant>,
 }
 
@@ -73,11 +80,16 @@ impl Tracker {
         }
     }
 
-    /// A prescription whose eligibility was checked (round robin over the ones seen so far).
+    /// A prescription whose eligibility was checked at least [`SETTLE`] ago (round robin over
+    /// those).
     pub fn checked_prescription(&self, n: u64) -> Option<String> {
+        self.checked_prescription_at(n, Instant::now())
+    }
+
+    fn checked_prescription_at(&self, n: u64, now: Instant) -> Option<String> {
         let s = self.lock();
-        let len = s.checked.len() as u64;
-        (len > 0).then(|| s.checked[(n % len) as usize].clone())
+        let settled = s.checked.partition_point(|(_, at)| now.saturating_duration_since(*at) >= SETTLE) as u64;
+        (settled > 0).then(|| s.checked[(n % settled) as usize].0.clone())
     }
 
     pub fn waiting(&self) -> usize {
@@ -94,7 +106,7 @@ impl Tracker {
 impl State {
     fn matched(&mut self, id: String, took: std::time::Duration, seen: Instant) {
         self.latency.saturating_record(micros(took));
-        self.checked.push(id);
+        self.checked.push((id, Instant::now()));
         self.last_match = Some(seen);
     }
 }
@@ -135,4 +147,26 @@ pub async fn watch(
         }
     });
     Ok((conn, task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_go_only_to_prescriptions_checked_a_while_ago() {
+        let tracker = Tracker::new();
+        let start = Instant::now();
+        tracker.submitted("first".into(), start);
+        tracker.event("first".into(), Instant::now());
+        // just matched: not yet settled, so none is offered
+        assert_eq!(tracker.checked_prescription_at(0, Instant::now()), None);
+        let later = Instant::now() + SETTLE;
+        tracker.event("second".into(), later);
+        tracker.submitted("second".into(), start);
+        // a second later the first is settled; the second was matched just now and is not
+        assert_eq!(tracker.checked_prescription_at(0, later), Some("first".into()));
+        assert_eq!(tracker.checked_prescription_at(1, later), Some("first".into()));
+        assert_eq!(tracker.checked_prescription_at(1, later + SETTLE), Some("second".into()));
+    }
 }

@@ -48,20 +48,15 @@ async fn the_duplicate_lookup_stays_flat_on_tables_grown_without_statistics() {
     // then the clinic's documents and prescriptions arrive
     let mut tx = owner.begin().await.unwrap();
     sqlx::query("SELECT set_config('rxbridge.clinic_id', $1, true)").bind(CLINIC).execute(&mut *tx).await.unwrap();
+    // one statement: each document with its prescription
     sqlx::query(
-        "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, channel, readable)
-         SELECT md5('d' || n)::uuid, $1, '\\x00', 'x-application/hl7-v2+er7', 'hl7v2', md5('s' || n), 'key-' || n, 'grpc', true
-           FROM generate_series(1, $2) n",
-    )
-    .bind(CLINIC)
-    .bind(DOCUMENTS)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO prescriptions (id, clinic_id, document_id, status, format, canonical)
-         SELECT md5('p' || n)::uuid, $1, md5('d' || n)::uuid, 'accepted', 'hl7v2', '[]'
-           FROM generate_series(1, $2) n",
+        "WITH d AS (
+             INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, channel, readable)
+             SELECT md5('d' || n)::uuid, $1, '\\x00', 'x-application/hl7-v2+er7', 'hl7v2', md5('s' || n), 'key-' || n, 'grpc', true
+               FROM generate_series(1, $2) n
+             RETURNING id, idempotency_key)
+         INSERT INTO prescriptions (id, clinic_id, document_id, status, format, canonical)
+         SELECT md5('p' || substr(idempotency_key, 5))::uuid, $1, id, 'accepted', 'hl7v2', '[]' FROM d",
     )
     .bind(CLINIC)
     .bind(DOCUMENTS)

@@ -32,7 +32,7 @@ pub async fn connect(url: &str, name: &str, shutdown: &CancellationToken) -> Opt
 }
 
 /// [`connect`] with each attempt abandoned after `attempt_timeout`.
-pub async fn connect_within(
+async fn connect_within(
     url: &str,
     name: &str,
     shutdown: &CancellationToken,

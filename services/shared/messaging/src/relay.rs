@@ -114,7 +114,7 @@ impl Relay {
             local.borrow_and_update();
             // a batch whose confirms never come (the connection died under them) is given up:
             // its rows stay unsent and go out again on the next connection
-            match within(BROKER_TIMEOUT, "publish confirms", self.publish_batch(&channel)).await {
+            match within(BROKER_TIMEOUT, "an outbox batch", self.publish_batch(&channel)).await {
                 Ok(0) => {
                     backoff.reset();
                     tokio::select! {

@@ -107,15 +107,40 @@ impl Checker {
         service_type: &str,
         date_of_service: Option<Date>,
     ) -> Result<Performed, StoreError> {
+        let control = self.control_number(pool, coverage).await?;
+        Ok(self.ask_payer_under(coverage, service_type, date_of_service, control).await)
+    }
+
+    /// The control number a check of `coverage` goes out under, taken through `executor`
+    /// (the pool, or a caller's transaction that commits before the payer call); `None` when
+    /// no payer is configured for it.
+    pub async fn control_number<'e>(
+        &self,
+        executor: impl sqlx::PgExecutor<'e>,
+        coverage: &Coverage,
+    ) -> Result<Option<u32>, StoreError> {
+        match self.config.payer(&coverage.payer_id) {
+            Some(payer) => Ok(Some(store::next_control_number(executor, payer.receiver()).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Asks the payer under a control number from [`Self::control_number`].
+    pub async fn ask_payer_under(
+        &self,
+        coverage: &Coverage,
+        service_type: &str,
+        date_of_service: Option<Date>,
+        control: Option<u32>,
+    ) -> Performed {
         let id = Uuid::now_v7();
-        let Some(payer) = self.config.payer(&coverage.payer_id) else {
+        let (Some(payer), Some(control)) = (self.config.payer(&coverage.payer_id), control) else {
             let now = OffsetDateTime::now_utc();
             let summary =
                 Summary::needs_attention(&coverage.payer_id, service_type, reason::PAYER_NOT_CONFIGURED, rfc3339(now));
-            return Ok(Performed { id, summary, checked_at: now, from_cache: false, artifacts: Vec::new() });
+            return Performed { id, summary, checked_at: now, from_cache: false, artifacts: Vec::new() };
         };
-        let control = store::next_control_number(pool, payer.receiver()).await?;
-        Ok(self.ask(payer, id, coverage, service_type, date_of_service, control).await)
+        self.ask(payer, id, coverage, service_type, date_of_service, control).await
     }
 
     async fn ask(

@@ -165,7 +165,7 @@ pub async fn coverage_in(
 }
 
 /// The next interchange control number for a trading partner; each number is handed out once.
-pub async fn next_control_number(pool: &PgPool, partner: &str) -> Result<u32, StoreError> {
+pub async fn next_control_number<'e>(executor: impl sqlx::PgExecutor<'e>, partner: &str) -> Result<u32, StoreError> {
     let n: i32 = sqlx::query_scalar(
         "INSERT INTO control_numbers (partner, last) VALUES ($1, 1)
          ON CONFLICT (partner) DO UPDATE
@@ -173,7 +173,7 @@ pub async fn next_control_number(pool: &PgPool, partner: &str) -> Result<u32, St
          RETURNING last",
     )
     .bind(partner)
-    .fetch_one(pool)
+    .fetch_one(executor)
     .await?;
     u32::try_from(n).map_err(|_| StoreError::Corrupt("negative control number".into()))
 }
@@ -263,17 +263,33 @@ pub fn artifact_aad(clinic_id: &str, check_id: Uuid, kind: &str, attempt: i32) -
     format!("{clinic_id}/eligibility-check/{check_id}/{kind}/{attempt}").into_bytes()
 }
 
-/// Records a check and its raw X12 (sealed: a 270/271 names the patient).
+/// Records a check and its raw X12 (sealed: a 270/271 names the patient), in one statement:
+/// the check's row and its artifacts' rows travel and commit together.
 pub async fn insert_check(
     conn: &mut PgConnection,
     c: &NewCheck<'_>,
     at_rest: &rx_seal::AtRest,
 ) -> Result<(), StoreError> {
     let summary = serde_json::to_value(c.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let sealed = c
+        .artifacts
+        .iter()
+        .map(|a| at_rest.seal(a.content.as_bytes(), &artifact_aad(c.clinic_id, c.id, a.kind, a.attempt)))
+        .collect::<Result<Vec<Vec<u8>>, _>>()
+        .map_err(|e| StoreError::Corrupt(format!("sealing an X12 artifact: {e}")))?;
+    let kinds: Vec<&str> = c.artifacts.iter().map(|a| a.kind).collect();
+    let attempts: Vec<i32> = c.artifacts.iter().map(|a| a.attempt).collect();
+    let recorded: Vec<OffsetDateTime> = c.artifacts.iter().map(|a| a.recorded_at).collect();
     sqlx::query(
-        "INSERT INTO eligibility_checks (id, clinic_id, patient_id, payer_id, service_type, prescription_id,
-             decision, attention_reason, summary, checked_at, from_cache, payer_answered)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "WITH checked AS (
+             INSERT INTO eligibility_checks (id, clinic_id, patient_id, payer_id, service_type, prescription_id,
+                 decision, attention_reason, summary, checked_at, from_cache, payer_answered)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             RETURNING id, clinic_id)
+         INSERT INTO x12_artifacts (check_id, clinic_id, kind, attempt, content, recorded_at)
+         SELECT checked.id, checked.clinic_id, a.kind, a.attempt, a.content, a.recorded_at
+         FROM checked, unnest($13::text[], $14::int[], $15::bytea[], $16::timestamptz[])
+             AS a (kind, attempt, content, recorded_at)",
     )
     .bind(c.id)
     .bind(c.clinic_id)
@@ -287,26 +303,12 @@ pub async fn insert_check(
     .bind(c.checked_at)
     .bind(c.from_cache)
     .bind(c.summary.payer_answered)
+    .bind(kinds)
+    .bind(attempts)
+    .bind(sealed)
+    .bind(recorded)
     .execute(&mut *conn)
     .await?;
-    for a in c.artifacts {
-        sqlx::query(
-            "INSERT INTO x12_artifacts (check_id, clinic_id, kind, attempt, content, recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(c.id)
-        .bind(c.clinic_id)
-        .bind(a.kind)
-        .bind(a.attempt)
-        .bind(
-            at_rest
-                .seal(a.content.as_bytes(), &artifact_aad(c.clinic_id, c.id, a.kind, a.attempt))
-                .map_err(|e| StoreError::Corrupt(format!("sealing an X12 artifact: {e}")))?,
-        )
-        .bind(a.recorded_at)
-        .execute(&mut *conn)
-        .await?;
-    }
     Ok(())
 }
 

@@ -270,3 +270,29 @@ async fn a_dependent_is_asked_for_under_the_subscriber() {
         .collect();
     assert_eq!(opened, [x270, x271]);
 }
+
+#[tokio::test]
+async fn concurrent_forced_checks_each_go_out_under_their_own_control_number() {
+    let h = harness().await;
+    let client = serve(&h, payer(h.sim)).await;
+    let patient_id = register(&mut client.clone(), "SIM100001", (1980, 4, 12)).await;
+
+    let checks: Vec<_> = (0..8)
+        .map(|_| {
+            let (mut client, patient_id) = (client.clone(), patient_id.clone());
+            tokio::spawn(async move { client.check_eligibility(with_clinic(check(&patient_id, true))).await })
+        })
+        .collect();
+    for c in checks {
+        let answer = c.await.expect("task").expect("checked").into_inner();
+        assert_eq!(answer.decision, "covered");
+    }
+
+    // ISA13 of every 270 sent: one number per interchange, none handed out twice
+    let mut numbers: Vec<String> =
+        stored_x12(&h, "270").await.iter().map(|x| x.split('*').nth(13).expect("ISA13").to_owned()).collect();
+    assert_eq!(numbers.len(), 8);
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 8, "control numbers repeated: {numbers:?}");
+}

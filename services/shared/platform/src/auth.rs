@@ -21,7 +21,7 @@
 //! its clinic.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -150,6 +150,11 @@ struct Claims {
     clinic_id: String,
     #[serde(default)]
     roles: Vec<String>,
+    /// Seconds since the epoch, as in the token (validated by `jsonwebtoken` first).
+    #[serde(default)]
+    exp: Option<f64>,
+    #[serde(default)]
+    nbf: Option<f64>,
 }
 
 /// Verifies callers.
@@ -217,6 +222,69 @@ struct JwtVerifier {
     issuer: String,
     audience: String,
     leeway: u64,
+    verified: Mutex<Verified>,
+}
+
+/// Tokens verified lately. Clinic software sends the same token on every call until it
+/// expires; checking its signature once instead of per call takes the RSA arithmetic (the
+/// costliest code of the services under load) off the path. A token is taken from memory only
+/// while it is within its `exp`/`nbf` window and only under the keys it was verified with: a
+/// key set replaced by a refresh forgets every token.
+#[derive(Default)]
+struct Verified {
+    keys: Option<Arc<JwkSet>>,
+    by_token: HashMap<String, Remembered>,
+}
+
+struct Remembered {
+    caller: Caller,
+    exp: u64,
+    nbf: Option<u64>,
+}
+
+/// Tokens held at most; past it the expired ones go, and if that is not enough, all.
+const VERIFIED_LIMIT: usize = 4096;
+
+impl Verified {
+    fn recall(&mut self, keys: &Arc<JwkSet>, token: &str, now: u64, leeway: u64) -> Option<Caller> {
+        if !self.keys.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys)) {
+            self.by_token.clear();
+            self.keys = Some(keys.clone());
+            return None;
+        }
+        let r = self.by_token.get(token)?;
+        if r.valid_at(now, leeway) {
+            Some(r.caller.clone())
+        } else {
+            // verified again from scratch, which gives the precise refusal
+            self.by_token.remove(token);
+            None
+        }
+    }
+
+    fn remember(&mut self, keys: &Arc<JwkSet>, token: &str, caller: &Caller, claims: &Claims, now: u64, leeway: u64) {
+        if !self.keys.as_ref().is_some_and(|k| Arc::ptr_eq(k, keys)) {
+            return;
+        }
+        let seconds = |v: Option<f64>| v.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as u64);
+        let Some(exp) = seconds(claims.exp) else { return };
+        if self.by_token.len() >= VERIFIED_LIMIT {
+            self.by_token.retain(|_, r| r.valid_at(now, leeway));
+            if self.by_token.len() >= VERIFIED_LIMIT {
+                self.by_token.clear();
+            }
+        }
+        let remembered = Remembered { caller: caller.clone(), exp, nbf: seconds(claims.nbf) };
+        self.by_token.insert(token.to_owned(), remembered);
+    }
+}
+
+impl Remembered {
+    /// The same window `jsonwebtoken` checks: not expired and not before `nbf`, give or take
+    /// the leeway.
+    fn valid_at(&self, now: u64, leeway: u64) -> bool {
+        self.exp >= now.saturating_sub(leeway) && self.nbf.is_none_or(|nbf| nbf <= now.saturating_add(leeway))
+    }
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -281,6 +349,7 @@ impl Authenticator {
             issuer: issuer.trim().to_owned(),
             audience: audience.trim().to_owned(),
             leeway: leeway_seconds,
+            verified: Mutex::new(Verified::default()),
         };
         Ok(Self { mode: Arc::new(Mode::Jwt(verifier)), identities: None })
     }
@@ -479,9 +548,32 @@ impl JwtVerifier {
     }
 
     fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let keys = self.current();
+        let now = jsonwebtoken::get_current_timestamp();
+        let remembered = self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recall(
+            &keys,
+            token,
+            now,
+            self.leeway,
+        );
+        if let Some(caller) = remembered {
+            return Ok(caller);
+        }
+        let (caller, claims) = self.verify_signed(&keys, token)?;
+        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remember(
+            &keys,
+            token,
+            &caller,
+            &claims,
+            now,
+            self.leeway,
+        );
+        Ok(caller)
+    }
+
+    fn verify_signed(&self, keys: &JwkSet, token: &str) -> Result<(Caller, Claims), AuthError> {
         use jsonwebtoken::errors::ErrorKind;
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
-        let keys = self.current();
         // With a kid, that key; without one, the first key of the token's algorithm.
         let jwk = match &header.kid {
             Some(kid) => keys.find(kid),
@@ -511,7 +603,9 @@ impl JwtVerifier {
         let roles: HashSet<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         let mut roles: Vec<Role> = roles.into_iter().collect();
         roles.sort_by_key(|r| r.as_str());
-        Ok(Caller { subject: claims.sub.trim().to_owned(), clinic_id: claims.clinic_id.trim().to_owned(), roles })
+        let caller =
+            Caller { subject: claims.sub.trim().to_owned(), clinic_id: claims.clinic_id.trim().to_owned(), roles };
+        Ok((caller, claims))
     }
 }
 
@@ -622,6 +716,84 @@ mod tests {
         other_clinic.insert("x-clinic-id", http::HeaderValue::from_static("clinic-b"));
         assert_eq!(auth.authenticate_peer(&other_clinic, Some(&cert)), Err(AuthError::CertificateMismatch));
         assert!(ClientIdentities::from_json(r#"{"a": {"clinic_id": "c", "roles": ["root"]}}"#).is_err());
+    }
+
+    const ISSUER: &str = "https://auth.rxbridge.test/";
+
+    fn signed(exp: u64) -> String {
+        let key = include_bytes!("../../../../tests/fixtures/auth/rs256-test-key.pem");
+        let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+        header.kid = Some("test-rs256".into());
+        let claims = serde_json::json!({
+            "sub": "desk-1", "clinic_id": "clinic-a", "roles": ["front_desk"],
+            "iss": ISSUER, "aud": "rxbridge", "exp": exp,
+        });
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(key).expect("test key");
+        jsonwebtoken::encode(&header, &claims, &key).expect("signed")
+    }
+
+    fn bearer(token: &str) -> http::HeaderMap {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("authorization", http::HeaderValue::from_str(&format!("Bearer {token}")).expect("header"));
+        headers
+    }
+
+    fn verifier(auth: &Authenticator) -> &JwtVerifier {
+        match &*auth.mode {
+            Mode::Jwt(v) => v,
+            Mode::DevHeaders => panic!("a JWT authenticator"),
+        }
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_but_not_past_a_key_change() {
+        let jwks = include_str!("../../../../tests/fixtures/auth/jwks.json");
+        let auth = Authenticator::jwt(jwks, ISSUER, "rxbridge", 0).expect("authenticator");
+        let token = signed(jsonwebtoken::get_current_timestamp() + 3600);
+        let first = auth.authenticate(&bearer(&token)).expect("verified");
+        assert_eq!((first.subject.as_str(), first.clinic_id.as_str()), ("desk-1", "clinic-a"));
+        let again = auth.authenticate(&bearer(&token)).expect("remembered");
+        assert_eq!(again, first);
+        let held = |auth: &Authenticator| verifier(auth).verified.lock().expect("lock").by_token.len();
+        assert_eq!(held(&auth), 1);
+
+        // the issuer's RSA key is withdrawn: the remembered token goes with it
+        let mut keys: JwkSet = serde_json::from_str(jwks).expect("jwks");
+        keys.keys.retain(|k| k.common.key_id.as_deref() != Some("test-rs256"));
+        verifier(&auth).replace(keys);
+        assert_eq!(auth.authenticate(&bearer(&token)), Err(AuthError::UnknownKey));
+        assert_eq!(held(&auth), 0);
+
+        // a token that is not exactly the one verified is verified on its own
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert!(auth.authenticate(&bearer(&tampered)).is_err());
+    }
+
+    #[test]
+    fn a_remembered_token_is_used_only_inside_its_exp_and_nbf_window() {
+        let keys = Arc::new(JwkSet { keys: Vec::new() });
+        let caller = Caller { subject: "desk-1".into(), clinic_id: "clinic-a".into(), roles: vec![Role::FrontDesk] };
+        let claims = |exp: f64, nbf: Option<f64>| Claims {
+            sub: "desk-1".into(),
+            clinic_id: "clinic-a".into(),
+            roles: Vec::new(),
+            exp: Some(exp),
+            nbf,
+        };
+        let mut verified = Verified::default();
+        assert_eq!(verified.recall(&keys, "t", 1_000, 0), None, "nothing yet");
+        verified.remember(&keys, "t", &caller, &claims(1_010.0, Some(1_000.0)), 1_000, 0);
+        assert_eq!(verified.recall(&keys, "t", 1_010, 0), Some(caller.clone()), "up to exp");
+        assert_eq!(verified.recall(&keys, "t", 1_011, 5), Some(caller.clone()), "within the leeway");
+        assert_eq!(verified.recall(&keys, "t", 1_011, 0), None, "expired");
+        assert_eq!(verified.recall(&keys, "t", 1_005, 0), None, "forgotten once expired");
+
+        verified.remember(&keys, "early", &caller, &claims(2_000.0, Some(1_500.0)), 1_000, 0);
+        assert_eq!(verified.recall(&keys, "early", 1_400, 0), None, "not before nbf");
+
+        verified.remember(&keys, "no-exp", &caller, &Claims { exp: None, ..claims(0.0, None) }, 1_000, 0);
+        assert_eq!(verified.recall(&keys, "no-exp", 1_000, 0), None, "a token without exp is never remembered");
     }
 
     #[test]

@@ -38,6 +38,7 @@ async fn flow(payer: impl FnOnce(std::net::SocketAddr) -> rx_benefits::config::P
             amqp_url: amqp_url(),
             prefetch: 4,
             transient_attempts: 3,
+            batch: 1,
         },
         rx_benefits::events::PrescriptionAcceptedHandler::new(app),
     );

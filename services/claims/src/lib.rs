@@ -71,7 +71,11 @@ pub async fn start(workers: &mut rx_messaging::Workers<'_>) -> anyhow::Result<Ve
 
 /// [`start`] with an app built by the caller (tests point it at their own clearinghouse).
 pub fn start_with(workers: &mut rx_messaging::Workers<'_>, app: ClaimsApp) {
-    workers.spawn_consumer("claims", consumer_spec(workers.delivery_limit), events::ClaimsEventHandler);
+    let mut consumer = workers.consumer_config("claims", consumer_spec(workers.delivery_limit));
+    // each event is a row or two written and nothing called: a burst's events of one clinic
+    // share a transaction (and its commit)
+    consumer.batch = 16;
+    workers.spawn_consumer_with(consumer, events::ClaimsEventHandler);
     let every = app.settings.poll_seconds;
     if every > 0 {
         workers.set.spawn(responses::run_poller(app, Duration::from_secs(every), workers.stop.clone()));

@@ -100,8 +100,14 @@ async fn a_poison_message_is_dead_lettered_listed_replayed_and_purged() {
     // A consumer named like the benefits service, so `--target benefits` finds its queues.
     let handler = FlakyHandler { broken: Arc::new(AtomicBool::new(true)), poison_attempts: Arc::default() };
     let spec = ConsumerSpec { name: "benefits".into(), bindings: vec![KEY.into()], delivery_limit: 2 };
-    let config =
-        ConsumerConfig { service: "benefits".into(), spec, amqp_url: amqp_url(), prefetch: 10, transient_attempts: 1 };
+    let config = ConsumerConfig {
+        service: "benefits".into(),
+        spec,
+        amqp_url: amqp_url(),
+        prefetch: 10,
+        transient_attempts: 1,
+        batch: 1,
+    };
     let stop = CancellationToken::new();
     tokio::spawn(Consumer::new(pool.clone(), topology.clone(), config, handler.clone()).run(stop.clone()));
     let main_queue = topology.queue("benefits");

@@ -113,7 +113,14 @@ pub async fn harness() -> Harness {
     let consumer = Consumer::new(
         pool.clone(),
         topology.clone(),
-        ConsumerConfig { service: "observer".into(), spec, amqp_url: amqp_url(), prefetch: 10, transient_attempts: 3 },
+        ConsumerConfig {
+            service: "observer".into(),
+            spec,
+            amqp_url: amqp_url(),
+            prefetch: 10,
+            transient_attempts: 3,
+            batch: 1,
+        },
         observed.clone(),
     );
     set.spawn(consumer.run(stop.clone()));

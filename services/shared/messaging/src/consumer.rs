@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, BasicRejectOptions,
@@ -65,6 +65,11 @@ pub struct ConsumerConfig {
     pub prefetch: u16,
     /// Attempts in place for transient errors before the message goes back to the broker.
     pub transient_attempts: u32,
+    /// Deliveries of one clinic applied in one transaction when several are already waiting
+    /// (1: each alone). Saves a transaction and its commit per message under load; a batch
+    /// that fails is applied again message by message. Only for handlers that wait on nothing
+    /// slow inside the transaction: a batch holds its transaction for all its messages.
+    pub batch: usize,
 }
 
 /// Consumes one service's queue.
@@ -154,10 +159,30 @@ impl<H: Handler> Consumer<H> {
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
                 next = deliveries.next(), if in_flight.len() < limit => match next {
                     Some(Ok(delivery)) => {
+                        // the deliveries already here join this one; none is waited for
+                        let mut batch = vec![delivery];
+                        let mut ended = None;
+                        while batch.len() < self.config.batch {
+                            match deliveries.next().now_or_never() {
+                                Some(Some(Ok(d))) => batch.push(d),
+                                Some(Some(Err(e))) => {
+                                    ended = Some(MessagingError::from(e));
+                                    break;
+                                }
+                                Some(None) => {
+                                    ended = Some(MessagingError::ConnectionLost);
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
                         let pool = self.pool.clone();
                         let handler = self.handler.clone();
                         let config = self.config.clone();
-                        in_flight.spawn(async move { process(&pool, handler.as_ref(), &config, delivery).await });
+                        in_flight.spawn(async move { process_batch(&pool, handler.as_ref(), &config, batch).await });
+                        if let Some(e) = ended {
+                            break Err(e);
+                        }
                     }
                     Some(Err(e)) => break Err(e.into()),
                     None => break Err(MessagingError::ConnectionLost),
@@ -189,14 +214,8 @@ impl<H: Handler> Consumer<H> {
     }
 }
 
-async fn process<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig, delivery: Delivery) {
-    let service = config.service.clone();
-    let Some(event) = Event::from_delivery(&delivery) else {
-        tracing::warn!(service = %service, "message without id dead-lettered");
-        let _ = within(BROKER_TIMEOUT, "reject", delivery.reject(BasicRejectOptions { requeue: false })).await;
-        metrics::counter!("consumer_messages_total", "service" => service, "outcome" => "rejected").increment(1);
-        return;
-    };
+/// The span a message is handled in, continuing the trace that wrote it.
+fn consume_span(event: &Event) -> tracing::Span {
     let span = tracing::info_span!(
         "consume",
         otel.name = %event.routing_key,
@@ -205,36 +224,121 @@ async fn process<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig
         trace_id = tracing::field::Empty,
     );
     rx_platform::telemetry::continue_trace(&span, &rx_platform::telemetry::MapCarrier(event.headers.clone()));
+    span
+}
+
+/// Tells the broker what became of a delivery (an answer it never takes, its connection gone,
+/// is dropped after the bound: the broker redelivers and the inbox drops the repeat).
+async fn answer(service: &str, delivery: &Delivery, outcome: Result<Outcome, HandlerError>) {
+    let label = match outcome {
+        Ok(Outcome::Processed) => {
+            let _ = within(BROKER_TIMEOUT, "ack", delivery.ack(BasicAckOptions::default())).await;
+            "processed"
+        }
+        Ok(Outcome::Duplicate) => {
+            tracing::info!("duplicate delivery acknowledged without effect");
+            let _ = within(BROKER_TIMEOUT, "ack", delivery.ack(BasicAckOptions::default())).await;
+            "duplicate"
+        }
+        Err(HandlerError::Poison(reason)) => {
+            tracing::warn!(%reason, "poison message dead-lettered");
+            let _ = within(BROKER_TIMEOUT, "reject", delivery.reject(BasicRejectOptions { requeue: false })).await;
+            "rejected"
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "event handling failed; returned to the queue");
+            let nack = delivery.nack(BasicNackOptions { requeue: true, multiple: false });
+            let _ = within(BROKER_TIMEOUT, "nack", nack).await;
+            "failed"
+        }
+    };
+    metrics::counter!("consumer_messages_total", "service" => service.to_owned(), "outcome" => label).increment(1);
+}
+
+async fn process<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig, delivery: Delivery) {
+    let Some(event) = Event::from_delivery(&delivery) else {
+        tracing::warn!(service = %config.service, "message without id dead-lettered");
+        let _ = within(BROKER_TIMEOUT, "reject", delivery.reject(BasicRejectOptions { requeue: false })).await;
+        metrics::counter!("consumer_messages_total", "service" => config.service.clone(), "outcome" => "rejected")
+            .increment(1);
+        return;
+    };
+    let span = consume_span(&event);
     async {
         let outcome = handle_with_retries(pool, handler, &event, config.transient_attempts).await;
-        // an answer the broker never takes (its connection gone) is dropped after the bound:
-        // the broker redelivers the message and the inbox drops the repeat
-        let label = match outcome {
-            Ok(Outcome::Processed) => {
-                let _ = within(BROKER_TIMEOUT, "ack", delivery.ack(BasicAckOptions::default())).await;
-                "processed"
-            }
-            Ok(Outcome::Duplicate) => {
-                tracing::info!("duplicate delivery acknowledged without effect");
-                let _ = within(BROKER_TIMEOUT, "ack", delivery.ack(BasicAckOptions::default())).await;
-                "duplicate"
-            }
-            Err(HandlerError::Poison(reason)) => {
-                tracing::warn!(%reason, "poison message dead-lettered");
-                let _ = within(BROKER_TIMEOUT, "reject", delivery.reject(BasicRejectOptions { requeue: false })).await;
-                "rejected"
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "event handling failed; returned to the queue");
-                let nack = delivery.nack(BasicNackOptions { requeue: true, multiple: false });
-                let _ = within(BROKER_TIMEOUT, "nack", nack).await;
-                "failed"
-            }
-        };
-        metrics::counter!("consumer_messages_total", "service" => service, "outcome" => label).increment(1);
+        answer(&config.service, &delivery, outcome).await;
     }
     .instrument(span)
     .await;
+}
+
+/// Applies the deliveries of each clinic in one transaction; one that cannot join a batch, a
+/// clinic with a single delivery and a batch that fails go through [`process`] one by one.
+async fn process_batch<H: Handler>(pool: &PgPool, handler: &H, config: &ConsumerConfig, deliveries: Vec<Delivery>) {
+    metrics::histogram!("consumer_batch_messages", "service" => config.service.clone()).record(deliveries.len() as f64);
+    let mut waiting: Vec<(Event, Delivery)> = Vec::with_capacity(deliveries.len());
+    for delivery in deliveries {
+        match Event::from_delivery(&delivery) {
+            Some(event) if !event.clinic_id.is_empty() => waiting.push((event, delivery)),
+            _ => process(pool, handler, config, delivery).await,
+        }
+    }
+    while let Some(clinic) = waiting.first().map(|(e, _)| e.clinic_id.clone()) {
+        let (group, rest): (Vec<_>, Vec<_>) = waiting.into_iter().partition(|(e, _)| e.clinic_id == clinic);
+        waiting = rest;
+        if group.len() > 1 {
+            let events: Vec<(&Event, tracing::Span)> = group.iter().map(|(e, _)| (e, consume_span(e))).collect();
+            match crate::outbox::waking_relays(apply_together(pool, handler, &clinic, &events)).await {
+                Ok(outcomes) => {
+                    for (((_, span), (_, delivery)), outcome) in events.iter().zip(&group).zip(outcomes) {
+                        answer(&config.service, delivery, Ok(outcome)).instrument(span.clone()).await;
+                    }
+                    continue;
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, messages = group.len(), "a batch failed; its messages go one by one");
+                }
+            }
+        }
+        for (_, delivery) in group {
+            process(pool, handler, config, delivery).await;
+        }
+    }
+}
+
+/// Applies events of one clinic in one transaction: one inbox insert for all, each fresh one
+/// handled in its own span, one commit. Any failure rolls all of them back.
+async fn apply_together<H: Handler>(
+    pool: &PgPool,
+    handler: &H,
+    clinic: &str,
+    events: &[(&Event, tracing::Span)],
+) -> Result<Vec<Outcome>, HandlerError> {
+    let mut tx = rx_platform::tenancy::begin(pool, clinic).await?;
+    let ids: Vec<&str> = events.iter().map(|(e, _)| e.id.as_str()).collect();
+    let keys: Vec<&str> = events.iter().map(|(e, _)| e.routing_key.as_str()).collect();
+    let mut fresh: std::collections::HashSet<String> = sqlx::query_scalar(
+        "INSERT INTO inbox (message_id, routing_key) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT DO NOTHING RETURNING message_id",
+    )
+    .bind(&ids)
+    .bind(&keys)
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    let mut outcomes = Vec::with_capacity(events.len());
+    for (event, span) in events {
+        // a message id twice in one batch takes effect once, like a redelivery
+        if fresh.remove(&event.id) {
+            handler.handle(&mut tx, event).instrument(span.clone()).await?;
+            outcomes.push(Outcome::Processed);
+        } else {
+            outcomes.push(Outcome::Duplicate);
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 async fn handle_with_retries<H: Handler>(

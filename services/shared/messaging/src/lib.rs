@@ -78,12 +78,18 @@ impl Workers<'_> {
             // About half a minute of in-place retries (backoff up to 5 s): a database that is
             // away briefly does not push messages towards the dead-letter queue.
             transient_attempts: 16,
+            batch: 1,
         }
     }
 
     /// Starts a consumer of `spec` with `handler`.
     pub fn spawn_consumer<H: Handler>(&mut self, service: &str, spec: ConsumerSpec, handler: H) {
         let config = self.consumer_config(service, spec);
+        self.spawn_consumer_with(config, handler);
+    }
+
+    /// Starts a consumer with `config` (from [`Self::consumer_config`], adjusted).
+    pub fn spawn_consumer_with<H: Handler>(&mut self, config: ConsumerConfig, handler: H) {
         let consumer = Consumer::new(self.pool.clone(), self.topology.clone(), config, handler);
         self.set.spawn(consumer.run(self.stop.clone()));
     }

@@ -38,6 +38,10 @@ struct RecordingHandler {
 impl Handler for RecordingHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
+        if event.payload.starts_with(b"slow") {
+            // the deliveries behind this one wait in the consumer's stream meanwhile
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         if event.payload == b"poison" {
             self.poison_calls.fetch_add(1, Ordering::SeqCst);
             return Err(HandlerError::Failed("this payload always fails".into()));
@@ -52,6 +56,7 @@ impl Handler for RecordingHandler {
 }
 
 struct Setup {
+    db: TestDb,
     pool: PgPool,
     topology: Topology,
     shutdown: CancellationToken,
@@ -64,11 +69,14 @@ async fn setup() -> Setup {
     let db = TestDb::create().await.expect("test database");
     let pool = db.service_pool(INTAKE, sqlx::migrate!("../../../migrations/intake")).await.expect("pool");
     // created by the owner: the runtime role may use tables, not create them
-    sqlx::query("CREATE TABLE test_effects (id bigserial PRIMARY KEY, payload bytea NOT NULL, trace_id text)")
-        .execute(&db.owner_pool(INTAKE).await.expect("owner"))
-        .await
-        .expect("effects table");
-    Setup { pool, topology: Topology::new(unique_namespace()), shutdown: CancellationToken::new() }
+    sqlx::query(
+        "CREATE TABLE test_effects (id bigserial PRIMARY KEY, payload bytea NOT NULL, trace_id text,
+             written_in bigint NOT NULL DEFAULT txid_current())",
+    )
+    .execute(&db.owner_pool(INTAKE).await.expect("owner"))
+    .await
+    .expect("effects table");
+    Setup { db, pool, topology: Topology::new(unique_namespace()), shutdown: CancellationToken::new() }
 }
 
 fn relay(setup: &Setup, amqp: String) -> Relay {
@@ -110,6 +118,7 @@ fn consumer_via(
             amqp_url: amqp,
             prefetch: 10,
             transient_attempts: 3,
+            batch: 1,
         },
         handler,
     )
@@ -350,5 +359,79 @@ async fn a_consumer_cut_off_from_the_broker_reconnects_and_catches_up() {
     proxy.restore();
     let caught_up = eventually(Duration::from_secs(40), || async { (effects(&pool).await == 4).then_some(()) }).await;
     assert!(caught_up.is_some(), "the consumer did not come back after the broker connection was cut");
+    setup.shutdown.cancel();
+}
+
+/// Effects of the payloads starting with `prefix`: (payload, transaction it was written in).
+async fn effects_of(pool: &PgPool, prefix: &str) -> Vec<(String, i64)> {
+    sqlx::query_as(
+        "SELECT convert_from(payload, 'UTF8'), written_in FROM test_effects WHERE payload LIKE $1 ORDER BY 1",
+    )
+    .bind(format!("{prefix}%").into_bytes())
+    .fetch_all(pool)
+    .await
+    .expect("effects")
+}
+
+#[tokio::test]
+async fn deliveries_waiting_together_share_a_transaction_and_a_failing_one_goes_alone() {
+    let setup = setup().await;
+    let topology = setup.topology.clone();
+    let conn = Connection::connect(&amqp_url(), ConnectionProperties::default()).await.expect("connect");
+    topology
+        .declare_consumer(&conn.create_channel().await.expect("channel"), &spec(DELIVERY_LIMIT))
+        .await
+        .expect("queue");
+    // Two connections: one handler in flight at a time, so what arrives meanwhile waits for
+    // the next batch.
+    let pool = rx_platform::db::connect(&setup.db.url_for(INTAKE), INTAKE, 2).await.expect("pool");
+    let handler = RecordingHandler::default();
+    let config = ConsumerConfig {
+        service: "test".into(),
+        spec: spec(DELIVERY_LIMIT),
+        amqp_url: amqp_url(),
+        prefetch: 20,
+        transient_attempts: 3,
+        batch: 16,
+    };
+    tokio::spawn(Consumer::new(pool, topology.clone(), config, handler.clone()).run(setup.shutdown.clone()));
+
+    // A slow message, then eight more and one of them again (a redelivery).
+    publish_raw(&topology, "wave-1-slow", b"slow").await;
+    for i in 0..8 {
+        publish_raw(&topology, &format!("wave-1-{i}"), format!("m{i}").as_bytes()).await;
+    }
+    publish_raw(&topology, "wave-1-3", b"m3").await;
+    let inspect = setup.pool.clone();
+    let first = eventually(WAIT, || async {
+        let e = effects_of(&inspect, "m").await;
+        (e.len() >= 8 && queue_is_empty(&topology).await).then_some(e)
+    })
+    .await
+    .expect("the first wave took effect");
+    let payloads: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(payloads, ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"], "each once, the repeat without effect");
+    let mut transactions: Vec<i64> = first.iter().map(|(_, tx)| *tx).collect();
+    transactions.dedup();
+    assert!(transactions.len() <= 2, "the messages waiting behind the slow one were applied together: {first:?}");
+
+    // Again, with a message that always fails among them: the batch is rolled back and its
+    // messages go one by one, so the others take effect and the failing one is dead-lettered.
+    publish_raw(&topology, "wave-2-slow", b"slow").await;
+    publish_raw(&topology, "wave-2-poison", b"poison").await;
+    for i in 0..4 {
+        publish_raw(&topology, &format!("wave-2-{i}"), format!("n{i}").as_bytes()).await;
+    }
+    let second = eventually(WAIT, || async {
+        let e = effects_of(&inspect, "n").await;
+        let dead = queue_depth(&topology, &topology.dead_letter_queue("test")).await == Some(1);
+        (e.len() >= 4 && dead).then_some(e)
+    })
+    .await
+    .expect("the second wave took effect and the failing message was dead-lettered");
+    let payloads: Vec<&str> = second.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(payloads, ["n0", "n1", "n2", "n3"]);
+    assert_eq!(effects(&setup.pool).await, 14, "slow twice, m0..m7, n0..n3, nothing more");
+    let _ = conn.close(200, "done".into()).await;
     setup.shutdown.cancel();
 }

@@ -366,17 +366,26 @@ pub async fn remember_references(
     Ok(())
 }
 
-/// Inserts a new prescription with its fields and first history entry.
+/// Inserts a new prescription with its fields and first history entry, in one statement.
 pub async fn insert_prescription(
     conn: &mut PgConnection,
     record: &Record,
     verdict: &Verdict,
     by: &str,
 ) -> Result<HistoryEntry, ServiceError> {
-    sqlx::query(
-        "INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
-                                    review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    let reason = verdict.reasons.join("; ");
+    let at = sqlx::query_scalar(
+        "WITH prescription AS (
+             INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
+                                        review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+         fields AS (
+             INSERT INTO extracted_fields (prescription_id, clinic_id, name, \"values\", confidence, source)
+             SELECT $1, $2, f.name, ARRAY(SELECT jsonb_array_elements_text(f.\"values\")), f.confidence, f.source
+             FROM jsonb_to_recordset($13) AS f(name text, \"values\" jsonb, confidence real, source text))
+         INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
+         VALUES ($1, $2, $5, $14, $15)
+         RETURNING at",
     )
     .bind(record.id)
     .bind(&record.clinic_id)
@@ -390,10 +399,12 @@ pub async fn insert_prescription(
     .bind(record.canonical.first(crate::canonical::DIAGNOSES))
     .bind(verdict.valid_from)
     .bind(verdict.valid_until)
-    .execute(&mut *conn)
+    .bind(sqlx::types::Json(&record.canonical.fields))
+    .bind(by)
+    .bind(&reason)
+    .fetch_one(&mut *conn)
     .await?;
-    insert_fields(conn, record).await?;
-    add_history(conn, record, verdict.status, by, &verdict.reasons.join("; ")).await
+    Ok(HistoryEntry { status: verdict.status.to_owned(), at, by: by.to_owned(), reason })
 }
 
 /// Saves a changed prescription (fields, status, reasons, window, patient).

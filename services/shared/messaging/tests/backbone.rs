@@ -33,13 +33,19 @@ fn spec(delivery_limit: u32) -> ConsumerSpec {
 struct RecordingHandler {
     calls: Arc<AtomicUsize>,
     poison_calls: Arc<AtomicUsize>,
+    /// The payload `held` waits until this is set (at most the test's wait).
+    released: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Handler for RecordingHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        if event.payload.starts_with(b"slow") {
-            // the deliveries behind this one wait in the consumer's stream meanwhile
+        // the deliveries behind these wait in the consumer's stream meanwhile
+        if event.payload == b"held" {
+            let released = self.released.clone();
+            let _ = eventually(WAIT, || async { released.load(Ordering::SeqCst).then_some(()) }).await;
+        }
+        if event.payload == b"slow" {
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
         if event.payload == b"poison" {
@@ -396,12 +402,15 @@ async fn deliveries_waiting_together_share_a_transaction_and_a_failing_one_goes_
     };
     tokio::spawn(Consumer::new(pool, topology.clone(), config, handler.clone()).run(setup.shutdown.clone()));
 
-    // A slow message, then eight more and one of them again (a redelivery).
-    publish_raw(&topology, "wave-1-slow", b"slow").await;
+    // A message that holds the only handler slot, then eight more and one of them again (a
+    // redelivery); it lets go once all of them are with the consumer (none left in the queue).
+    publish_raw(&topology, "wave-1-held", b"held").await;
     for i in 0..8 {
         publish_raw(&topology, &format!("wave-1-{i}"), format!("m{i}").as_bytes()).await;
     }
     publish_raw(&topology, "wave-1-3", b"m3").await;
+    assert!(eventually(WAIT, || async { queue_is_empty(&topology).await.then_some(()) }).await.is_some());
+    handler.released.store(true, Ordering::SeqCst);
     let inspect = setup.pool.clone();
     let first = eventually(WAIT, || async {
         let e = effects_of(&inspect, "m").await;
@@ -413,7 +422,7 @@ async fn deliveries_waiting_together_share_a_transaction_and_a_failing_one_goes_
     assert_eq!(payloads, ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7"], "each once, the repeat without effect");
     let mut transactions: Vec<i64> = first.iter().map(|(_, tx)| *tx).collect();
     transactions.dedup();
-    assert!(transactions.len() <= 2, "the messages waiting behind the slow one were applied together: {first:?}");
+    assert!(transactions.len() <= 2, "the messages waiting behind the held one were applied together: {first:?}");
 
     // Again, with a message that always fails among them: the batch is rolled back and its
     // messages go one by one, so the others take effect and the failing one is dead-lettered.
@@ -431,7 +440,7 @@ async fn deliveries_waiting_together_share_a_transaction_and_a_failing_one_goes_
     .expect("the second wave took effect and the failing message was dead-lettered");
     let payloads: Vec<&str> = second.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(payloads, ["n0", "n1", "n2", "n3"]);
-    assert_eq!(effects(&setup.pool).await, 14, "slow twice, m0..m7, n0..n3, nothing more");
+    assert_eq!(effects(&setup.pool).await, 14, "held, slow, m0..m7, n0..n3, nothing more");
     let _ = conn.close(200, "done".into()).await;
     setup.shutdown.cancel();
 }

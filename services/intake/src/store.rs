@@ -366,6 +366,26 @@ pub async fn remember_references(
     Ok(())
 }
 
+/// The insert of a prescription's extracted fields from a JSON array of them, with its three
+/// placeholders (prescription, clinic, fields) named by the caller: used alone and inside
+/// [`insert_prescription`]'s statement.
+macro_rules! insert_fields_sql {
+    ($prescription:literal, $clinic:literal, $fields:literal) => {
+        concat!(
+            "INSERT INTO extracted_fields (prescription_id, clinic_id, name, \"values\", confidence, source)
+             SELECT ",
+            $prescription,
+            ", ",
+            $clinic,
+            ", f.name, ARRAY(SELECT jsonb_array_elements_text(f.\"values\")),
+                    f.confidence, f.source
+             FROM jsonb_to_recordset(",
+            $fields,
+            ") AS f(name text, \"values\" jsonb, confidence real, source text)"
+        )
+    };
+}
+
 /// Inserts a new prescription with its fields and first history entry, in one statement.
 pub async fn insert_prescription(
     conn: &mut PgConnection,
@@ -374,19 +394,17 @@ pub async fn insert_prescription(
     by: &str,
 ) -> Result<HistoryEntry, ServiceError> {
     let reason = verdict.reasons.join("; ");
-    let at = sqlx::query_scalar(
+    let at = sqlx::query_scalar(concat!(
         "WITH prescription AS (
              INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
                                         review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
-         fields AS (
-             INSERT INTO extracted_fields (prescription_id, clinic_id, name, \"values\", confidence, source)
-             SELECT $1, $2, f.name, ARRAY(SELECT jsonb_array_elements_text(f.\"values\")), f.confidence, f.source
-             FROM jsonb_to_recordset($13) AS f(name text, \"values\" jsonb, confidence real, source text))
+         fields AS (",
+        insert_fields_sql!("$1", "$2", "$13"),
+        ")
          INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
-         VALUES ($1, $2, $5, $14, $15)
-         RETURNING at",
-    )
+         VALUES ($1, $2, $5, $14, $15) RETURNING at"
+    ))
     .bind(record.id)
     .bind(&record.clinic_id)
     .bind(record.document_id)
@@ -444,16 +462,12 @@ async fn insert_fields(conn: &mut PgConnection, record: &Record) -> Result<(), S
     if record.canonical.fields.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO extracted_fields (prescription_id, clinic_id, name, \"values\", confidence, source)
-         SELECT $1, $2, f.name, ARRAY(SELECT jsonb_array_elements_text(f.\"values\")), f.confidence, f.source
-         FROM jsonb_to_recordset($3) AS f(name text, \"values\" jsonb, confidence real, source text)",
-    )
-    .bind(record.id)
-    .bind(&record.clinic_id)
-    .bind(sqlx::types::Json(&record.canonical.fields))
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query(insert_fields_sql!("$1", "$2", "$3"))
+        .bind(record.id)
+        .bind(&record.clinic_id)
+        .bind(sqlx::types::Json(&record.canonical.fields))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -469,13 +483,13 @@ pub async fn add_history(
         "INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason) VALUES ($1, $2, $3, $4, $5)
          RETURNING at",
     )
-    .bind(record.id)
-    .bind(&record.clinic_id)
-    .bind(status)
-    .bind(by)
-    .bind(reason)
-    .fetch_one(&mut *conn)
-    .await?;
+        .bind(record.id)
+        .bind(&record.clinic_id)
+        .bind(status)
+        .bind(by)
+        .bind(reason)
+        .fetch_one(&mut *conn)
+        .await?;
     Ok(HistoryEntry { status: status.to_owned(), at, by: by.to_owned(), reason: reason.to_owned() })
 }
 

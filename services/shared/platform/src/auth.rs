@@ -547,27 +547,18 @@ impl JwtVerifier {
         *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(keys);
     }
 
+    fn verified(&self) -> std::sync::MutexGuard<'_, Verified> {
+        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         let keys = self.current();
         let now = jsonwebtoken::get_current_timestamp();
-        let remembered = self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recall(
-            &keys,
-            token,
-            now,
-            self.leeway,
-        );
-        if let Some(caller) = remembered {
+        if let Some(caller) = self.verified().recall(&keys, token, now, self.leeway) {
             return Ok(caller);
         }
         let (caller, claims) = self.verify_signed(&keys, token)?;
-        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remember(
-            &keys,
-            token,
-            &caller,
-            &claims,
-            now,
-            self.leeway,
-        );
+        self.verified().remember(&keys, token, &caller, &claims, now, self.leeway);
         Ok(caller)
     }
 

@@ -2,6 +2,7 @@
 //! the estimate, map errors once (see [`crate::error`]).
 
 use benefits_domain::Procedure;
+use rx_platform::audit::{AuditResource, CallEntry};
 use rx_proto::benefits::v1::benefits_service_server::{BenefitsService, BenefitsServiceServer};
 use rx_proto::benefits::v1::*;
 use rx_proto::common::v1::{Date as ProtoDate, PersonName};
@@ -153,8 +154,15 @@ impl Benefits {
         Ok(to_proto(&stored))
     }
 
-    async fn check(&self, clinic: String, req: CheckEligibilityRequest) -> Result<EligibilitySummary, ServiceError> {
+    /// A check, with the call's audit entry written in the transaction that ends it.
+    async fn check(
+        &self,
+        clinic: String,
+        req: CheckEligibilityRequest,
+        audit: Option<CallEntry>,
+    ) -> Result<EligibilitySummary, ServiceError> {
         let patient_id = uuid("patient_id", &req.patient_id)?;
+        let resource = coverage_of(req.patient_id.clone());
         let asked = service_type(&req.service_type)?;
         let dos = date("date_of_service", req.date_of_service.as_ref())?;
         let checker = &self.app.checker;
@@ -170,14 +178,22 @@ impl Benefits {
             Some(_) => None,
             None => checker.control_number(&mut *tx, &coverage).await?,
         };
+        let audit_now = audit.as_ref().filter(|_| cached.is_some());
+        if let Some(call) = audit_now {
+            call.write_in(&mut tx, resource.clone()).await.map_err(StoreError::from)?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
+        if let Some(call) = audit_now {
+            call.committed();
+        }
         let performed = match cached {
             Some(hit) => hit,
             None => checker.ask_payer_under(&coverage, &st, dos, control).await,
         };
         if !performed.from_cache {
-            store::insert_check_pool(
-                &self.app.pool,
+            let mut tx = rx_platform::tenancy::begin(&self.app.pool, &clinic).await.map_err(StoreError::from)?;
+            store::insert_check(
+                &mut tx,
                 &NewCheck {
                     id: performed.id,
                     clinic_id: &clinic,
@@ -191,6 +207,13 @@ impl Benefits {
                 &checker.config.at_rest,
             )
             .await?;
+            if let Some(call) = &audit {
+                call.write_in(&mut tx, resource).await.map_err(StoreError::from)?;
+            }
+            tx.commit().await.map_err(StoreError::from)?;
+            if let Some(call) = &audit {
+                call.committed();
+            }
         }
         Ok(performed.summary.to_proto(&patient_id.to_string(), performed.from_cache))
     }
@@ -255,9 +278,16 @@ impl Benefits {
     }
 }
 
+/// What the audit trail names for a call about a patient's coverage.
+fn coverage_of(patient: String) -> AuditResource {
+    AuditResource { kind: "coverage", id: patient.clone(), patient_id: patient }
+}
+
 /// A reply marked for the audit trail with the patient whose coverage it concerns.
 fn about_patient<T>(reply: T, patient: String) -> Response<T> {
-    rx_platform::audit::concerning(Response::new(reply), "coverage", &patient, &patient)
+    let mut response = Response::new(reply);
+    response.extensions_mut().insert(coverage_of(patient));
+    response
 }
 
 #[tonic::async_trait]
@@ -274,7 +304,8 @@ impl BenefitsService for Benefits {
     ) -> Result<Response<EligibilitySummary>, Status> {
         let clinic = clinic(&request)?;
         let patient = request.get_ref().patient_id.clone();
-        Ok(about_patient(self.check(clinic, request.into_inner()).await?, patient))
+        let audit = CallEntry::of(&request);
+        Ok(about_patient(self.check(clinic, request.into_inner(), audit).await?, patient))
     }
 
     async fn get_coverage_summary(

@@ -312,13 +312,6 @@ pub async fn insert_check(
     Ok(())
 }
 
-pub async fn insert_check_pool(pool: &PgPool, c: &NewCheck<'_>, at_rest: &rx_seal::AtRest) -> Result<(), StoreError> {
-    let mut tx = rx_platform::tenancy::begin(pool, c.clinic_id).await?;
-    insert_check(&mut tx, c, at_rest).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// A prescription as benefits saw it.
 #[derive(Debug, Clone)]
 pub struct SeenPrescription<'a> {

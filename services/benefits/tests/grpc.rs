@@ -16,11 +16,18 @@ use uuid::Uuid;
 const CLINIC: &str = "clinic-grpc";
 
 async fn serve(h: &Harness, payer: rx_benefits::config::PayerConfig) -> BenefitsServiceClient<Channel> {
+    serve_with(h, payer, rx_platform::grpc::Access::insecure_for_tests()).await
+}
+
+async fn serve_with(
+    h: &Harness,
+    payer: rx_benefits::config::PayerConfig,
+    auth: rx_platform::grpc::Access,
+) -> BenefitsServiceClient<Channel> {
     let app = support::app(h, payer);
     let standard = rx_platform::grpc::standard_services().expect("standard services");
     let routes = rx_benefits::routes_with(standard.routes, app, 1 << 20);
     let (listener, addr) = rx_platform::grpc::bind("127.0.0.1:0".parse().expect("addr")).await.expect("bind");
-    let auth = rx_platform::grpc::Access::insecure_for_tests();
     tokio::spawn(rx_platform::grpc::serve(listener, routes, auth, h.shutdown.clone()));
     let channel = Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await.expect("connect");
     BenefitsServiceClient::new(channel)
@@ -100,6 +107,38 @@ async fn check_eligibility_answers_then_serves_the_cache_until_forced() {
         .into_inner();
     assert_eq!(summary.decision, "covered");
     assert_eq!(summary.patient_id, patient_id);
+}
+
+#[tokio::test]
+async fn every_check_is_audited_once_whether_cached_fresh_or_refused() {
+    let h = harness().await;
+    let mut access = rx_platform::grpc::Access::insecure_for_tests();
+    access.audit = Some(h.pool.clone());
+    let mut client = serve_with(&h, payer(h.sim), access).await;
+    let patient_id = register(&mut client, "SIM100001", (1980, 4, 12)).await;
+
+    // fresh (the entry goes with the check row), cached (with the read), unknown patient (refused)
+    assert!(!client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("fresh").into_inner().cached);
+    assert!(client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("cached").into_inner().cached);
+    let stranger = Uuid::new_v4().to_string();
+    let refused = client.check_eligibility(with_clinic(check(&stranger, false))).await.unwrap_err();
+    assert_eq!(refused.code(), Code::NotFound);
+
+    let entries: Vec<(String, String, String, String, String)> = sqlx::query_as(
+        "SELECT clinic_id, resource_type, resource_id, patient_id, outcome FROM audit_log
+         WHERE action LIKE '%/CheckEligibility' ORDER BY id",
+    )
+    .fetch_all(&h.inspect)
+    .await
+    .expect("audit entries");
+    let about = |patient: &str, outcome: &str| {
+        (CLINIC.to_owned(), "coverage".to_owned(), patient.to_owned(), patient.to_owned(), outcome.to_owned())
+    };
+    assert_eq!(
+        entries,
+        vec![about(&patient_id, "OK"), about(&patient_id, "OK"), about(&stranger, "NOT_FOUND")],
+        "one entry per call, naming the patient"
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use claims_domain::body_site::BodySite;
 use claims_domain::scope::OverrideReason;
-use rx_platform::audit::concerning;
+use rx_platform::audit::{CallEntry, concerning};
 use rx_proto::claims::v1::claims_service_server::{ClaimsService, ClaimsServiceServer};
 use rx_proto::claims::v1::*;
 use rx_proto::common::v1 as common;
@@ -154,8 +154,9 @@ fn claim_message(v: ClaimView) -> Claim {
 impl ClaimsService for Claims {
     async fn record_session(&self, request: Request<RecordSessionRequest>) -> Result<Response<Session>, Status> {
         let clinic = clinic(&request)?;
+        let audit = CallEntry::of(&request);
         let input = session_input(request.into_inner())?;
-        let view = self.app.record_session(&clinic, input).await?;
+        let view = self.app.record_session(&clinic, input, audit).await?;
         let s = view.session;
         let id = s.id;
         let session = Response::new(Session {

@@ -11,6 +11,7 @@ use claims_domain::scope::{
 use claims_domain::scrub::{ScrubContext, scrub};
 use claims_domain::units::units_for_day;
 use rust_decimal::Decimal;
+use rx_platform::audit::{AuditResource, CallEntry};
 use rx_proto::events::v1::ClaimSubmitted;
 use sqlx::{PgConnection, PgPool};
 use time::{Date, OffsetDateTime};
@@ -152,7 +153,14 @@ impl ClaimsApp {
         Ok(rx_platform::tenancy::begin(&self.pool, clinic).await.map_err(store::StoreError::from)?)
     }
 
-    pub async fn record_session(&self, clinic: &str, input: SessionInput) -> Result<SessionView> {
+    /// Records a session and drafts its claim; the call's audit entry, if given, is written in
+    /// the same transaction.
+    pub async fn record_session(
+        &self,
+        clinic: &str,
+        input: SessionInput,
+        audit: Option<CallEntry>,
+    ) -> Result<SessionView> {
         let mut tx = self.scoped(clinic).await?;
         if let Some(key) = &input.idempotency_key
             && let Some(existing) = store::session_by_key(&mut tx, clinic, key).await?
@@ -264,7 +272,14 @@ impl ClaimsApp {
         };
         store::add_history(&mut tx, &claim, &cause).await?;
         let clean = self.scrub_claim(&mut tx, &prescription, &mut claim, &lines).await?;
+        if let Some(call) = &audit {
+            let resource = AuditResource { kind: "session", id: session.id.to_string(), patient_id: String::new() };
+            call.write_in(&mut tx, resource).await.map_err(store::StoreError::from)?;
+        }
         tx.commit().await.map_err(store::StoreError::from)?;
+        if let Some(call) = &audit {
+            call.committed();
+        }
         tracing::info!(claim_id = %claim.id, session_id = %session.id, clean, "session recorded");
         if clean {
             self.try_submit(clinic, claim.id).await;

@@ -126,8 +126,10 @@ async fn start() -> anyhow::Result<Harness> {
     let routes = rx_claims::grpc::routes(standard.routes, app, rx_platform::grpc::DEFAULT_MAX_MESSAGE_BYTES);
     let (listener, addr) = rx_platform::grpc::bind("127.0.0.1:0".parse()?).await?;
     let grpc_stop = stop.clone();
+    let audit_pool = pool.clone();
     tasks.spawn(async move {
-        let auth = rx_platform::grpc::Access::insecure_for_tests();
+        let mut auth = rx_platform::grpc::Access::insecure_for_tests();
+        auth.audit = Some(audit_pool);
         let _ = rx_platform::grpc::serve(listener, routes, auth, grpc_stop).await;
     });
     let client = ClaimsServiceClient::connect(format!("http://{addr}")).await?;
@@ -358,6 +360,27 @@ async fn sessions_outside_the_scope_are_refused_with_the_rule_named() -> anyhow:
     let again = client.record_session(with_clinic(session(rx, yesterday, vec![site("neck", "")], "key-1"))).await?;
     assert_eq!(first.get_ref().id, again.get_ref().id);
     assert_eq!(first.get_ref().claim_id, again.get_ref().claim_id);
+
+    // every call is on record once: refusals with their code, recorded sessions (the entry
+    // written with the session) and the repeat (answered from the first) naming their session
+    let trail: Vec<(String, String)> = sqlx::query_as(
+        "SELECT outcome, resource_id FROM audit_log WHERE action LIKE '%/RecordSession' AND clinic_id = $1 ORDER BY id",
+    )
+    .bind(CLINIC)
+    .fetch_all(&h.inspect)
+    .await?;
+    let refused = |code: &str| (code.to_owned(), String::new());
+    let recorded = |id: &str| ("OK".to_owned(), id.to_owned());
+    let expected = vec![
+        refused("FAILED_PRECONDITION"),
+        refused("FAILED_PRECONDITION"),
+        refused("FAILED_PRECONDITION"),
+        refused("INVALID_ARGUMENT"),
+        recorded(&s.id),
+        recorded(&first.get_ref().id),
+        recorded(&first.get_ref().id),
+    ];
+    assert_eq!(trail, expected);
 
     // a prescription whose event carried no address: the claim is kept as a draft, not sent
     let (no_address, _) = prescribe_with(&h, "MEMPAY001", Some(CoverageDecision::Covered), false).await?;

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use intake_domain::{Status, ValidationConfig, validate};
 use rx_codes::npi::NpiCheck;
 use rx_ocr::Limits;
+use rx_platform::audit::{AuditResource, CallEntry};
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -69,6 +70,15 @@ impl IntakeConfig {
     }
 }
 
+/// What the audit trail names for a prescription: it and its patient.
+pub fn resource_of(record: &Record) -> AuditResource {
+    AuditResource {
+        kind: "prescription",
+        id: record.id.to_string(),
+        patient_id: record.patient_id.map(|p| p.to_string()).unwrap_or_default(),
+    }
+}
+
 /// A document to take in.
 #[derive(Debug, Clone)]
 pub struct Submission {
@@ -79,6 +89,8 @@ pub struct Submission {
     pub source_label: String,
     /// `grpc`, `fhir_rest` or `mllp`.
     pub channel: &'static str,
+    /// The call's audit entry, written with a new prescription in its transaction.
+    pub audit: Option<CallEntry>,
 }
 
 /// A prescription with its history.
@@ -228,7 +240,13 @@ impl App {
                 events::needs_review(&record, &verdict.reasons)
             };
             rx_messaging::outbox::enqueue(&mut tx, &event).await?;
+            if let Some(call) = &s.audit {
+                call.write_in(&mut tx, resource_of(&record)).await?;
+            }
             tx.commit().await?;
+            if let Some(call) = &s.audit {
+                call.committed();
+            }
             // what was just written is the whole view: no read back
             Ok::<_, ServiceError>(Some(View { record, history: vec![received] }))
         })
@@ -259,40 +277,21 @@ impl App {
     }
 
     /// Audits a submission that arrived outside gRPC (whose layer audits every call): FHIR
-    /// REST and MLLP. A trail that cannot be written is logged, not fatal: the document is
+    /// REST and MLLP. A new prescription's entry was written with it; every other outcome is
+    /// written here. A trail that cannot be written is logged, not fatal: the document is
     /// already stored and acknowledged.
-    pub async fn audit_submission(
-        &self,
-        caller: (&str, &str, &str),
-        action: &str,
-        outcome: &Result<Submitted, ServiceError>,
-    ) {
-        let (clinic_id, subject, roles) = caller;
+    pub async fn audit_submission(&self, call: &CallEntry, outcome: &Result<Submitted, ServiceError>) {
         let (resource, result) = match outcome {
-            Ok(s) => (
-                rx_platform::audit::AuditResource {
-                    kind: "prescription",
-                    id: s.view.record.id.to_string(),
-                    patient_id: s.view.record.patient_id.map(|p| p.to_string()).unwrap_or_default(),
-                },
-                "OK",
-            ),
+            Ok(_) if call.is_written() => return,
+            Ok(s) => (resource_of(&s.view.record), "OK"),
             Err(ServiceError::Unreadable(_) | ServiceError::InvalidArgument { .. }) => {
-                (rx_platform::audit::AuditResource::default(), "INVALID_ARGUMENT")
+                (AuditResource::default(), "INVALID_ARGUMENT")
             }
-            Err(_) => (rx_platform::audit::AuditResource::default(), "UNAVAILABLE"),
+            Err(_) => (AuditResource::default(), "UNAVAILABLE"),
         };
-        let entry = rx_platform::audit::Entry {
-            clinic_id: clinic_id.to_owned(),
-            subject: subject.to_owned(),
-            roles: roles.to_owned(),
-            action: action.to_owned(),
-            resource,
-            peer: String::new(),
-            outcome: result.to_owned(),
-        };
+        let entry = rx_platform::audit::Entry { resource, outcome: result.to_owned(), ..call.entry().clone() };
         if let Err(e) = rx_platform::audit::record(&self.pool, &entry).await {
-            tracing::error!(error = %e, action, "submission not audited");
+            tracing::error!(error = %e, action = %entry.action, "submission not audited");
         }
     }
 

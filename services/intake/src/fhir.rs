@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 use crate::app::{App, Submission};
 use crate::error::ServiceError;
 use crate::reader::Requested;
+use rx_platform::audit::{CallEntry, Entry};
 use rx_platform::auth::{AuthError, Authenticator};
 use rx_platform::tls::{Incoming, PeerInfo, Protocol, Transport};
 
@@ -136,6 +137,13 @@ async fn create(fhir: Fhir, peer: Peer, headers: HeaderMap, body: Bytes, endpoin
             &OperationOutcome::new().error(IssueType::Invalid, reason).at("resourceType"),
         );
     }
+    let call = CallEntry::new(Entry {
+        clinic_id: clinic_id.to_owned(),
+        subject: caller.subject.clone(),
+        roles: caller.roles_text(),
+        action: format!("fhir/r4/{endpoint} POST"),
+        ..Entry::default()
+    });
     let submission = Submission {
         clinic_id: clinic_id.to_owned(),
         content: body,
@@ -143,10 +151,10 @@ async fn create(fhir: Fhir, peer: Peer, headers: HeaderMap, body: Bytes, endpoin
         idempotency_key: header_text(&headers, "idempotency-key").map(str::to_owned),
         source_label: "fhir rest".into(),
         channel: "fhir_rest",
+        audit: Some(call.clone()),
     };
     let submitted = app.submit(submission).await;
-    let who = (caller.clinic_id.as_str(), caller.subject.as_str(), caller.roles_text());
-    app.audit_submission((who.0, who.1, &who.2), &format!("fhir/r4/{endpoint} POST"), &submitted).await;
+    app.audit_submission(&call, &submitted).await;
     match submitted {
         Ok(s) => {
             let r = &s.view.record;

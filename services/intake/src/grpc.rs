@@ -1,6 +1,6 @@
 //! Thin gRPC adapters for the intake and review APIs: request to use case, record to proto.
 
-use rx_platform::audit::concerning;
+use rx_platform::audit::{CallEntry, concerning};
 use rx_proto::common::v1::PersonName;
 use rx_proto::intake::v1::intake_service_server::{IntakeService, IntakeServiceServer};
 use rx_proto::intake::v1::review_service_server::{ReviewService, ReviewServiceServer};
@@ -153,6 +153,7 @@ impl IntakeService for App {
         request: Request<SubmitDocumentRequest>,
     ) -> Result<Response<SubmitDocumentResponse>, Status> {
         let clinic_id = clinic(request.metadata())?;
+        let audit = CallEntry::of(&request);
         let r = request.into_inner();
         let requested = match DocumentFormat::try_from(r.format) {
             Ok(DocumentFormat::Unspecified) => Requested::Auto,
@@ -173,6 +174,7 @@ impl IntakeService for App {
                 idempotency_key: Some(r.idempotency_key),
                 source_label: r.source_label.chars().take(200).collect(),
                 channel: "grpc",
+                audit,
             })
             .await?;
         let prescription = to_proto(&submitted.view);

@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use rx_hl7v2::mllp::{self, Decoder};
 use rx_hl7v2::{AckBuilder, AckCode, AckError, ErrorCode, sniff_header};
+use rx_platform::audit::{CallEntry, Entry};
 use rx_platform::auth::{self, Authenticator, Caller};
 use rx_platform::tls::{Conn, Protocol, Transport};
 use time::OffsetDateTime;
@@ -141,6 +142,14 @@ pub async fn answer_from(app: &App, sender: &Sender, payload: Vec<u8>) -> String
             .take(crate::app::MAX_IDEMPOTENCY_KEY)
             .collect::<String>()
     });
+    let named = header.map(|h| format!("mllp:{}/{}", h.sending_application().raw(), h.sending_facility().raw()));
+    let call = CallEntry::new(Entry {
+        clinic_id: clinic_id.to_owned(),
+        subject: sender.subject.clone().or(named).unwrap_or_else(|| "mllp:unknown".into()),
+        roles: sender.roles.clone(),
+        action: "mllp/hl7v2".into(),
+        ..Entry::default()
+    });
     let outcome = app
         .submit(Submission {
             clinic_id: clinic_id.to_owned(),
@@ -149,11 +158,10 @@ pub async fn answer_from(app: &App, sender: &Sender, payload: Vec<u8>) -> String
             idempotency_key: key,
             source_label: "mllp".into(),
             channel: "mllp",
+            audit: Some(call.clone()),
         })
         .await;
-    let named = header.map(|h| format!("mllp:{}/{}", h.sending_application().raw(), h.sending_facility().raw()));
-    let subject = sender.subject.clone().or(named).unwrap_or_else(|| "mllp:unknown".into());
-    app.audit_submission((clinic_id, &subject, &sender.roles), "mllp/hl7v2", &outcome).await;
+    app.audit_submission(&call, &outcome).await;
     let (code, error, text_out) = match &outcome {
         Ok(s) => {
             tracing::info!(prescription_id = %s.view.record.id, duplicate = s.duplicate, "mllp message stored");

@@ -196,7 +196,11 @@ async fn callers_need_a_valid_token_a_role_for_the_call_and_see_only_their_clini
     assert_eq!(reads[0].outcome, "OK");
     assert_eq!(reads[0].roles, ["front_desk"]);
     assert!(!reads[0].peer.is_empty());
-    assert!(about.iter().any(|e| e.action.ends_with("SubmitDocument") && e.roles == ["integrator"]));
+    let submits: Vec<_> = about.iter().filter(|e| e.action.ends_with("SubmitDocument")).collect();
+    assert_eq!(submits.len(), 1, "the submission is on record once (written with the prescription): {about:?}");
+    let submit_entry = submits[0];
+    assert_eq!((submit_entry.resource_id.as_str(), submit_entry.outcome.as_str()), (rx.id.as_str(), "OK"));
+    assert_eq!((submit_entry.roles.as_slice(), submit_entry.peer.is_empty()), (&["integrator".to_owned()][..], false));
     let all_a = audit.query_audit(with_token(query("", ""), Some(&compliance_a))).await.unwrap().into_inner().entries;
     assert!(all_a.iter().any(|e| e.outcome == "PERMISSION_DENIED" && e.roles == ["ops"]), "refusals are kept");
     assert!(all_a.iter().all(|e| e.clinic_id == "clinic-a"), "a clinic sees its own trail only");

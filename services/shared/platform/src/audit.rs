@@ -3,7 +3,10 @@
 //! so no patient data is read without a trace; handlers name the record a call concerned by
 //! attaching an [`AuditResource`] to their response. Entries hold ids, never values.
 
-use sqlx::{PgPool, Row};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::{PgConnection, PgPool, Row};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tonic::{Request, Response, Status};
@@ -47,6 +50,11 @@ pub struct Entry {
 /// Appends an entry (in its clinic's scope: the table's policy checks the clinic).
 pub async fn record(pool: &PgPool, e: &Entry) -> Result<(), sqlx::Error> {
     let mut tx = crate::tenancy::begin(pool, &e.clinic_id).await?;
+    insert(&mut tx, e).await?;
+    tx.commit().await
+}
+
+async fn insert(conn: &mut PgConnection, e: &Entry) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (id, clinic_id, subject, roles, action, resource_type, resource_id, patient_id, peer, outcome)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -61,9 +69,54 @@ pub async fn record(pool: &PgPool, e: &Entry) -> Result<(), sqlx::Error> {
     .bind(&e.resource.patient_id)
     .bind(&e.peer)
     .bind(&e.outcome)
-    .execute(&mut *tx)
+    .execute(conn)
     .await?;
-    tx.commit().await
+    Ok(())
+}
+
+/// The entry of one call in progress: who, what and from where, before the outcome is known.
+/// The gRPC layer hands it to the handler as a request extension (adapters outside gRPC make
+/// their own). A handler whose success ends in a write transaction writes the entry there
+/// ([`CallEntry::write_in`]), so the change and its trace commit together and the call costs
+/// one transaction instead of two; whoever audits the call afterwards skips a successful call
+/// whose entry was [`committed`](CallEntry::committed), and writes every other one itself.
+#[derive(Debug, Clone)]
+pub struct CallEntry {
+    entry: Arc<Entry>,
+    written: Arc<AtomicBool>,
+}
+
+impl CallEntry {
+    pub fn new(entry: Entry) -> Self {
+        Self { entry: Arc::new(entry), written: Arc::new(AtomicBool::new(false)) }
+    }
+
+    /// The entry the gRPC layer attached to `request`, if any.
+    pub fn of<T>(request: &Request<T>) -> Option<CallEntry> {
+        request.extensions().get::<CallEntry>().cloned()
+    }
+
+    /// The entry as it stands (outcome and record not yet set).
+    pub fn entry(&self) -> &Entry {
+        &self.entry
+    }
+
+    /// Writes the entry of a successful call concerning `resource` in the caller's transaction
+    /// (scoped to the entry's clinic). Call [`Self::committed`] once that transaction committed.
+    pub async fn write_in(&self, conn: &mut PgConnection, resource: AuditResource) -> Result<(), sqlx::Error> {
+        let entry = Entry { resource, outcome: code_name(tonic::Code::Ok).to_owned(), ..(*self.entry).clone() };
+        insert(conn, &entry).await
+    }
+
+    /// Marks the entry written: the transaction that holds it committed.
+    pub fn committed(&self) {
+        self.written.store(true, Ordering::Release);
+    }
+
+    /// Whether the call's successful outcome is already on record.
+    pub fn is_written(&self) -> bool {
+        self.written.load(Ordering::Acquire)
+    }
 }
 
 /// The name of a gRPC status code, as entries record outcomes.

@@ -222,10 +222,17 @@ where
                 });
             }
         }
+        let call = audit::CallEntry::new(entry.clone());
+        request.extensions_mut().insert(call.clone());
         Box::pin(async move {
             let response = inner.call(request).await?;
             let Some(pool) = pool else { return Ok(response) };
-            entry.outcome = audit::code_name(grpc_status(response.headers())).to_owned();
+            let code = grpc_status(response.headers());
+            if code == tonic::Code::Ok && call.is_written() {
+                // the handler wrote the entry in its own transaction
+                return Ok(response);
+            }
+            entry.outcome = audit::code_name(code).to_owned();
             if let Some(resource) = response.extensions().get::<audit::AuditResource>() {
                 entry.resource = resource.clone();
             }

@@ -246,6 +246,35 @@ async fn an_event_written_inside_waking_relays_is_published_without_a_notify() {
     setup.shutdown.cancel();
 }
 
+#[tokio::test]
+async fn an_event_committed_long_after_its_id_was_taken_is_still_published() {
+    let setup = setup().await;
+    let handler = RecordingHandler::default();
+    tokio::spawn(consumer(&setup, handler.clone(), DELIVERY_LIMIT).run(setup.shutdown.clone()));
+    tokio::spawn(relay(&setup, amqp_url()).run(setup.shutdown.clone()));
+    let pool = setup.pool.clone();
+
+    // A slow writer takes its event's id, then sits on its transaction...
+    let mut slow = rx_platform::tenancy::begin(&pool, "clinic-a").await.expect("begin");
+    let late = rx_messaging::outbox::enqueue(
+        &mut slow,
+        &NewEvent { routing_key: KEY.into(), clinic_id: "clinic-a".into(), payload: b"late".to_vec() },
+    )
+    .await
+    .expect("enqueue");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // ...while newer events go out, so the relay's looks now start after the slow one's id.
+    for n in 0..3 {
+        let id = write_event(&pool, format!("on-time-{n}").as_bytes()).await;
+        assert!(eventually(WAIT, || async { published(&pool, id).await.then_some(()) }).await.is_some());
+    }
+    slow.commit().await.expect("commit");
+    let done =
+        eventually(WAIT, || async { (published(&pool, late).await && effects(&pool).await == 4).then_some(()) }).await;
+    assert!(done.is_some(), "the late event was never published");
+    setup.shutdown.cancel();
+}
+
 async fn queue_is_empty(topology: &Topology) -> bool {
     queue_depth(topology, &topology.queue("test")).await == Some(0)
 }

@@ -342,20 +342,17 @@ pub async fn remember_references(
     if references.is_empty() {
         return Ok(());
     }
-    // Insert what is new and repoint what changed; references already right are left
-    // unlocked, so concurrent documents for one patient do not queue behind each other.
+    // Insert what is new and repoint what changed, in one statement: the update sees the rows
+    // as they were before the insert, so it repoints only references that pointed elsewhere;
+    // references already right are left unlocked, so concurrent documents for one patient do
+    // not queue behind each other.
     sqlx::query(
-        "INSERT INTO patient_references (clinic_id, reference, patient_id)
-         SELECT $1, r, $3 FROM unnest($2::text[]) AS r
-         ON CONFLICT (clinic_id, reference) DO NOTHING",
-    )
-    .bind(clinic_id)
-    .bind(references)
-    .bind(patient_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE patient_references SET patient_id = $3, updated_at = now()
+        "WITH added AS (
+             INSERT INTO patient_references (clinic_id, reference, patient_id)
+             SELECT $1, r, $3 FROM unnest($2::text[]) AS r
+             ON CONFLICT (clinic_id, reference) DO NOTHING
+         )
+         UPDATE patient_references SET patient_id = $3, updated_at = now()
          WHERE clinic_id = $1 AND reference = ANY($2) AND patient_id <> $3",
     )
     .bind(clinic_id)

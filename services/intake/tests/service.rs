@@ -171,6 +171,20 @@ async fn a_service_request_pointing_at_a_known_patient_is_completed_from_the_reg
     let field = rx.fields.iter().find(|f| f.name == "patient.birth_date").unwrap();
     assert!(field.source.contains("registry") && field.source.contains("Patient/synthetic-patient-1"), "{field:?}");
 
+    // The sender later names another person by the same reference (its record was corrected):
+    // the reference follows them, and the next lone request is completed with that person.
+    let corrected = String::from_utf8(support::bundle()).unwrap().replace("1980-01-01", "1981-02-02");
+    let moved =
+        intake.submit_document(req(submit(corrected.into_bytes()), None)).await.unwrap().into_inner().prescription;
+    let moved = moved.unwrap();
+    assert_ne!(moved.patient_id, bundle.patient_id, "another person");
+    let third = String::from_utf8(lone.clone()).unwrap().replace("FAX-20260105-0001", "FAX-20260105-0003");
+    let rx =
+        intake.submit_document(req(submit(third.into_bytes()), None)).await.unwrap().into_inner().prescription.unwrap();
+    assert_eq!(rx.patient_id, moved.patient_id, "the reference now names the corrected person");
+    let dob = rx.patient_birth_date.as_ref().unwrap();
+    assert_eq!((dob.year, dob.month, dob.day), (1981, 2, 2));
+
     // The registry is the clinic's own: another clinic's copy of the same request still waits.
     let mut other_clinic = tonic::Request::new(submit(lone));
     other_clinic.metadata_mut().insert("x-clinic-id", "clinic-registry-other".parse().unwrap());

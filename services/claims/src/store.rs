@@ -486,11 +486,8 @@ pub async fn claim(
         ClaimKey::Id(id) => ("id = $1::uuid", id.to_string()),
         ClaimKey::PatientControlNumber(pcn) => ("patient_control_number = $1", pcn.to_owned()),
     };
-    // The clinic test is written so no index can serve it: the planner, without statistics on
-    // a young table, otherwise ties claims_prescription (clinic first) with the key and may
-    // scan the clinic's every claim, in a generic plan the connection keeps.
     let sql = format!(
-        "SELECT {CLAIM_COLUMNS} FROM claims WHERE {column} AND clinic_id = COALESCE($2::text, clinic_id){}",
+        "SELECT {CLAIM_COLUMNS} FROM claims WHERE {column} AND ($2::text IS NULL OR clinic_id = $2){}",
         if lock { " FOR UPDATE" } else { "" }
     );
     let raw: Option<RawClaim> =

@@ -118,8 +118,12 @@ async fn every_check_is_audited_once_whether_cached_fresh_or_refused() {
     let patient_id = register(&mut client, "SIM100001", (1980, 4, 12)).await;
 
     // fresh (the entry goes with the check row), cached (with the read), unknown patient (refused)
-    assert!(!client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("fresh").into_inner().cached);
-    assert!(client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("cached").into_inner().cached);
+    assert!(
+        !client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("fresh").into_inner().cached
+    );
+    assert!(
+        client.check_eligibility(with_clinic(check(&patient_id, false))).await.expect("cached").into_inner().cached
+    );
     let stranger = Uuid::new_v4().to_string();
     let refused = client.check_eligibility(with_clinic(check(&stranger, false))).await.unwrap_err();
     assert_eq!(refused.code(), Code::NotFound);

@@ -142,6 +142,11 @@ async fn create(fhir: Fhir, peer: Peer, headers: HeaderMap, body: Bytes, endpoin
         subject: caller.subject.clone(),
         roles: caller.roles_text(),
         action: format!("fhir/r4/{endpoint} POST"),
+        peer: peer
+            .as_ref()
+            .and_then(|Extension(ConnectInfo(p))| p.addr)
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
         ..Entry::default()
     });
     let submission = Submission {

@@ -50,6 +50,8 @@ pub struct Sender {
     /// `cert:<name>` over mutual TLS; `None` names the sender from each message's MSH.
     pub subject: Option<String>,
     pub roles: String,
+    /// The connection's address, for the audit trail.
+    pub peer: String,
 }
 
 /// Serves MLLP on `listener` until `stop`.
@@ -64,7 +66,7 @@ pub async fn serve(listener: TcpListener, app: App, access: MllpAccess, stop: Ca
         let Some(conn) = conn else { return };
         let peer = conn.peer().addr.map(|a| a.to_string()).unwrap_or_default();
         let sender = match sender(&access, &conn) {
-            Ok(sender) => sender,
+            Ok(sender) => Sender { peer: conn.peer().addr.map(|a| a.ip().to_string()).unwrap_or_default(), ..sender },
             Err(reason) => {
                 tracing::warn!(%peer, %reason, "mllp connection refused");
                 continue;
@@ -83,14 +85,24 @@ pub async fn serve(listener: TcpListener, app: App, access: MllpAccess, stop: Ca
 /// which must be allowed to submit documents.
 fn sender(access: &MllpAccess, conn: &Conn) -> Result<Sender, String> {
     if !access.transport.is_mutual() {
-        return Ok(Sender { clinic_id: access.clinic_id.clone(), subject: None, roles: "integrator".into() });
+        return Ok(Sender {
+            clinic_id: access.clinic_id.clone(),
+            subject: None,
+            roles: "integrator".into(),
+            peer: String::new(),
+        });
     }
     let cert = conn.peer().cert.as_deref().ok_or("no client certificate")?;
     let caller: Caller = access.auth.certificate_caller(cert).map_err(|e| e.to_string())?;
     if !auth::permits(&caller, "/rxbridge.intake.v1.IntakeService/SubmitDocument") {
         return Err(format!("{} may not submit documents", caller.subject));
     }
-    Ok(Sender { roles: caller.roles_text(), subject: Some(caller.subject), clinic_id: caller.clinic_id })
+    Ok(Sender {
+        roles: caller.roles_text(),
+        subject: Some(caller.subject),
+        clinic_id: caller.clinic_id,
+        peer: String::new(),
+    })
 }
 
 async fn connection(mut stream: Conn, app: &App, sender: &Sender, stop: &CancellationToken) -> Result<(), String> {
@@ -127,7 +139,8 @@ async fn connection(mut stream: Conn, app: &App, sender: &Sender, stop: &Cancell
 
 /// Takes one message in for `clinic_id` and builds its acknowledgement.
 pub async fn answer(app: &App, clinic_id: &str, payload: Vec<u8>) -> String {
-    let sender = Sender { clinic_id: clinic_id.to_owned(), subject: None, roles: "integrator".into() };
+    let sender =
+        Sender { clinic_id: clinic_id.to_owned(), subject: None, roles: "integrator".into(), peer: String::new() };
     answer_from(app, &sender, payload).await
 }
 
@@ -148,6 +161,7 @@ pub async fn answer_from(app: &App, sender: &Sender, payload: Vec<u8>) -> String
         subject: sender.subject.clone().or(named).unwrap_or_else(|| "mllp:unknown".into()),
         roles: sender.roles.clone(),
         action: "mllp/hl7v2".into(),
+        peer: sender.peer.clone(),
         ..Entry::default()
     });
     let outcome = app

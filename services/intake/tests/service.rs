@@ -413,6 +413,11 @@ async fn fhir_rest_creates_idempotently_and_answers_operation_outcomes() {
     .await
     .unwrap();
     assert_eq!(audited, 2, "both POSTs of the bundle are in the audit trail");
+    let peers: Vec<String> = sqlx::query_scalar("SELECT DISTINCT peer FROM audit_log WHERE action LIKE 'fhir/r4/%'")
+        .fetch_all(&h.inspect)
+        .await
+        .unwrap();
+    assert_eq!(peers, ["127.0.0.1"], "FHIR REST entries name the caller's address");
     assert_eq!(count(&h.inspect, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
 }
 
@@ -436,15 +441,19 @@ async fn mllp_acks_after_commit_and_rejects_unreadable_messages() {
     assert_eq!(clinic, MLLP_CLINIC);
     assert_eq!(count(&h.inspect, "SELECT count(*) FROM documents WHERE NOT readable").await, 2);
     assert_eq!(accepted_for(&h, &id.to_string()).await.len(), 1, "the resend made no second event");
-    let audited: Vec<(String, String)> = sqlx::query_as(
-        "SELECT subject, outcome FROM audit_log WHERE action = 'mllp/hl7v2' AND clinic_id = $1 ORDER BY id",
+    let audited: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT subject, outcome, peer FROM audit_log WHERE action = 'mllp/hl7v2' AND clinic_id = $1 ORDER BY id",
     )
     .bind(MLLP_CLINIC)
     .fetch_all(&h.inspect)
     .await
     .unwrap();
-    assert!(audited.iter().any(|(who, outcome)| who == "mllp:EHR/SYNTHCLINIC" && outcome == "OK"), "{audited:?}");
-    assert!(audited.iter().any(|(_, outcome)| outcome == "INVALID_ARGUMENT"), "refused messages too: {audited:?}");
+    assert!(audited.iter().any(|(who, outcome, _)| who == "mllp:EHR/SYNTHCLINIC" && outcome == "OK"), "{audited:?}");
+    assert!(audited.iter().any(|(_, outcome, _)| outcome == "INVALID_ARGUMENT"), "refused messages too: {audited:?}");
+    assert!(
+        audited.iter().all(|(_, _, peer)| peer == "127.0.0.1"),
+        "entries name the connection's address: {audited:?}"
+    );
 
     // bytes outside a frame close the connection
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

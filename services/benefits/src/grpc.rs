@@ -2,7 +2,7 @@
 //! the estimate, map errors once (see [`crate::error`]).
 
 use benefits_domain::Procedure;
-use rx_platform::audit::{AuditResource, CallEntry};
+use rx_platform::audit::{AuditResource, CallEntry, commit_with};
 use rx_proto::benefits::v1::benefits_service_server::{BenefitsService, BenefitsServiceServer};
 use rx_proto::benefits::v1::*;
 use rx_proto::common::v1::{Date as ProtoDate, PersonName};
@@ -178,14 +178,9 @@ impl Benefits {
             Some(_) => None,
             None => checker.control_number(&mut *tx, &coverage).await?,
         };
+        // a cache hit is answered by this transaction, so its entry goes with it
         let audit_now = audit.as_ref().filter(|_| cached.is_some());
-        if let Some(call) = audit_now {
-            call.write_in(&mut tx, resource.clone()).await.map_err(StoreError::from)?;
-        }
-        tx.commit().await.map_err(StoreError::from)?;
-        if let Some(call) = audit_now {
-            call.committed();
-        }
+        commit_with(tx, audit_now, resource.clone()).await.map_err(StoreError::from)?;
         let performed = match cached {
             Some(hit) => hit,
             None => checker.ask_payer_under(&coverage, &st, dos, control).await,
@@ -207,13 +202,7 @@ impl Benefits {
                 &checker.config.at_rest,
             )
             .await?;
-            if let Some(call) = &audit {
-                call.write_in(&mut tx, resource).await.map_err(StoreError::from)?;
-            }
-            tx.commit().await.map_err(StoreError::from)?;
-            if let Some(call) = &audit {
-                call.committed();
-            }
+            commit_with(tx, audit.as_ref(), resource).await.map_err(StoreError::from)?;
         }
         Ok(performed.summary.to_proto(&patient_id.to_string(), performed.from_cache))
     }

@@ -272,14 +272,8 @@ impl ClaimsApp {
         };
         store::add_history(&mut tx, &claim, &cause).await?;
         let clean = self.scrub_claim(&mut tx, &prescription, &mut claim, &lines).await?;
-        if let Some(call) = &audit {
-            let resource = AuditResource { kind: "session", id: session.id.to_string(), patient_id: String::new() };
-            call.write_in(&mut tx, resource).await.map_err(store::StoreError::from)?;
-        }
-        tx.commit().await.map_err(store::StoreError::from)?;
-        if let Some(call) = &audit {
-            call.committed();
-        }
+        let resource = AuditResource { kind: "session", id: session.id.to_string(), patient_id: String::new() };
+        rx_platform::audit::commit_with(tx, audit.as_ref(), resource).await.map_err(store::StoreError::from)?;
         tracing::info!(claim_id = %claim.id, session_id = %session.id, clean, "session recorded");
         if clean {
             self.try_submit(clinic, claim.id).await;

@@ -240,13 +240,7 @@ impl App {
                 events::needs_review(&record, &verdict.reasons)
             };
             rx_messaging::outbox::enqueue(&mut tx, &event).await?;
-            if let Some(call) = &s.audit {
-                call.write_in(&mut tx, resource_of(&record)).await?;
-            }
-            tx.commit().await?;
-            if let Some(call) = &s.audit {
-                call.committed();
-            }
+            rx_platform::audit::commit_with(tx, s.audit.as_ref(), resource_of(&record)).await?;
             // what was just written is the whole view: no read back
             Ok::<_, ServiceError>(Some(View { record, history: vec![received] }))
         })

@@ -76,10 +76,10 @@ async fn insert(conn: &mut PgConnection, e: &Entry) -> Result<(), sqlx::Error> {
 
 /// The entry of one call in progress: who, what and from where, before the outcome is known.
 /// The gRPC layer hands it to the handler as a request extension (adapters outside gRPC make
-/// their own). A handler whose success ends in a write transaction writes the entry there
-/// ([`CallEntry::write_in`]), so the change and its trace commit together and the call costs
+/// their own). A handler whose success ends in a write transaction commits the entry with it
+/// ([`commit_with`]), so the change and its trace commit together and the call costs
 /// one transaction instead of two; whoever audits the call afterwards skips a successful call
-/// whose entry was [`committed`](CallEntry::committed), and writes every other one itself.
+/// whose entry was committed, and writes every other one itself.
 #[derive(Debug, Clone)]
 pub struct CallEntry {
     entry: Arc<Entry>,
@@ -101,22 +101,29 @@ impl CallEntry {
         &self.entry
     }
 
-    /// Writes the entry of a successful call concerning `resource` in the caller's transaction
-    /// (scoped to the entry's clinic). Call [`Self::committed`] once that transaction committed.
-    pub async fn write_in(&self, conn: &mut PgConnection, resource: AuditResource) -> Result<(), sqlx::Error> {
-        let entry = Entry { resource, outcome: code_name(tonic::Code::Ok).to_owned(), ..(*self.entry).clone() };
-        insert(conn, &entry).await
-    }
-
-    /// Marks the entry written: the transaction that holds it committed.
-    pub fn committed(&self) {
-        self.written.store(true, Ordering::Release);
-    }
-
     /// Whether the call's successful outcome is already on record.
     pub fn is_written(&self) -> bool {
         self.written.load(Ordering::Acquire)
     }
+}
+
+/// Commits `tx`, the transaction that makes a call succeed, with the call's entry (if any)
+/// naming `resource`, and marks the entry written once the commit went through. `tx` is scoped
+/// to the entry's clinic.
+pub async fn commit_with(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    call: Option<&CallEntry>,
+    resource: AuditResource,
+) -> Result<(), sqlx::Error> {
+    if let Some(call) = call {
+        let entry = Entry { resource, outcome: code_name(tonic::Code::Ok).to_owned(), ..(*call.entry).clone() };
+        insert(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    if let Some(call) = call {
+        call.written.store(true, Ordering::Release);
+    }
+    Ok(())
 }
 
 /// The name of a gRPC status code, as entries record outcomes.

@@ -1,7 +1,7 @@
 //! The stored form of a prescription: a list of named fields, each with its values, the
 //! reader's confidence and where it was read. The same list is the `canonical` JSON column,
-//! the `extracted_fields` rows, the API's `ExtractedField`s and what a reviewer corrects; it
-//! converts back into the domain model so a corrected prescription can be validated again.
+//! the API's `ExtractedField`s and what a reviewer corrects; it converts back into the domain
+//! model so a corrected prescription can be validated again.
 
 use intake_domain::{
     Diagnosis, Frequency, PostalAddress, Prescription, Sex, Source, SourceKind, Sourced, find_body_sites,

@@ -363,27 +363,8 @@ pub async fn remember_references(
     Ok(())
 }
 
-/// The insert of a prescription's extracted fields from a JSON array of them, with its three
-/// placeholders (prescription, clinic, fields) named by the caller: used alone and inside
-/// [`insert_prescription`]'s statement.
-macro_rules! insert_fields_sql {
-    ($prescription:literal, $clinic:literal, $fields:literal) => {
-        concat!(
-            "INSERT INTO extracted_fields (prescription_id, clinic_id, name, \"values\", confidence, source)
-             SELECT ",
-            $prescription,
-            ", ",
-            $clinic,
-            ", f.name, ARRAY(SELECT jsonb_array_elements_text(f.\"values\")),
-                    f.confidence, f.source
-             FROM jsonb_to_recordset(",
-            $fields,
-            ") AS f(name text, \"values\" jsonb, confidence real, source text)"
-        )
-    };
-}
-
-/// Inserts a new prescription with its fields and first history entry, in one statement.
+/// Inserts a new prescription and its first history entry, in one statement. Its fields are
+/// the `canonical` column; nothing reads them apart from it (see `migrations/intake/0007`).
 pub async fn insert_prescription(
     conn: &mut PgConnection,
     record: &Record,
@@ -391,17 +372,14 @@ pub async fn insert_prescription(
     by: &str,
 ) -> Result<HistoryEntry, ServiceError> {
     let reason = verdict.reasons.join("; ");
-    let at = sqlx::query_scalar(concat!(
+    let at = sqlx::query_scalar(
         "WITH prescription AS (
              INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
                                         review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
-         fields AS (",
-        insert_fields_sql!("$1", "$2", "$13"),
-        ")
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))
          INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
-         VALUES ($1, $2, $5, $14, $15) RETURNING at"
-    ))
+         VALUES ($1, $2, $5, $13, $14) RETURNING at",
+    )
     .bind(record.id)
     .bind(&record.clinic_id)
     .bind(record.document_id)
@@ -414,7 +392,6 @@ pub async fn insert_prescription(
     .bind(record.canonical.first(crate::canonical::DIAGNOSES))
     .bind(verdict.valid_from)
     .bind(verdict.valid_until)
-    .bind(sqlx::types::Json(&record.canonical.fields))
     .bind(by)
     .bind(&reason)
     .fetch_one(&mut *conn)
@@ -445,26 +422,6 @@ pub async fn update_prescription(
     .bind(verdict.valid_until)
     .execute(&mut *conn)
     .await?;
-    replace_fields(conn, record).await
-}
-
-async fn replace_fields(conn: &mut PgConnection, record: &Record) -> Result<(), ServiceError> {
-    sqlx::query("DELETE FROM extracted_fields WHERE prescription_id = $1").bind(record.id).execute(&mut *conn).await?;
-    insert_fields(conn, record).await
-}
-
-/// All the fields in one statement (a round trip each kept the transaction open ~20 times
-/// longer than its writes needed).
-async fn insert_fields(conn: &mut PgConnection, record: &Record) -> Result<(), ServiceError> {
-    if record.canonical.fields.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(insert_fields_sql!("$1", "$2", "$3"))
-        .bind(record.id)
-        .bind(&record.clinic_id)
-        .bind(sqlx::types::Json(&record.canonical.fields))
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 

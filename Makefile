@@ -170,7 +170,7 @@ bench: system-packages bench-tools
 	  bash services/bench/load.sh $(BENCH_BIN)/rxbridge $(BENCH_BIN)/rx-bench $(BENCH_OUT)/load \
 	  || echo "bench: the load run failed; the report has no load rows" >&2
 	$(BENCH_BIN)/rx-bench report --criterion $(BENCH_OUT)/criterion --peers $(BENCH_OUT)/peers.jsonl \
-	  --loadtest $(BENCH_OUT)/load/loadtest.json --loadtest-paced $(BENCH_OUT)/load/loadtest-paced.json --ceilings $(BENCH_OUT)/load/ceilings.json \
+	  --loadtest $(BENCH_OUT)/load/loadtest.json --loadtest-burst $(BENCH_OUT)/load/loadtest-burst.json --loadtest-paced $(BENCH_OUT)/load/loadtest-paced.json --ceilings $(BENCH_OUT)/load/ceilings.json \
 	  --startup $(BENCH_OUT)/load/startup.tsv --payer-latency-ms $(PAYER_LATENCY_MS) \
 	  --out $(BENCH_OUT)/report.md \
 	  --machine "$$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) cores ($$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), shared"

@@ -23,7 +23,7 @@ DB=rxbridge_bench_$$
 NS=rxbench-$$
 PLANS="$(cd "$(dirname "$0")/../payer-sim/examples" && pwd)/plans.json"
 mkdir -p "$OUT"
-rm -f "$OUT"/loadtest.json "$OUT"/loadtest-paced.json "$OUT"/ceilings.json "$OUT"/startup.tsv
+rm -f "$OUT"/loadtest.json "$OUT"/loadtest-burst.json "$OUT"/loadtest-paced.json "$OUT"/ceilings.json "$OUT"/startup.tsv
 
 pids=()
 stop_all() {
@@ -109,6 +109,15 @@ done
   --clients "$CLIENTS" --duration "$DURATION" --rate "$RATE" --members "$MEMBERS" --mix "$MIX" --amqp-url "$AMQP" --namespace "$NS" \
   --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
   --json "$OUT/loadtest.json"
+# Submissions alone, as fast as they go: a clinic chain's morning batch of faxes or an EHR
+# replaying a day of referrals, with no front desk beside it. Every request is a prescription
+# here, as in the ceiling's count of commits per prescription.
+if [ "${LOAD_BURST_SECONDS:-20}" != 0 ]; then
+  "$BIN" loadtest --intake "http://${ADDR[intake]}" --benefits "http://${ADDR[benefits]}" --claims "http://${ADDR[claims]}" \
+    --clients "$CLIENTS" --duration "${LOAD_BURST_SECONDS:-20}" --rate 0 --members "$MEMBERS" --mix "${LOAD_BURST_MIX:-40,20,0,0,0}" --amqp-url "$AMQP" --namespace "$NS" \
+    --pid "intake=${PID[intake]}" --pid "benefits=${PID[benefits]}" --pid "claims=${PID[claims]}" \
+    --json "$OUT/loadtest-burst.json"
+fi
 # The same mix at a fixed pace well below saturation: what the front desk waits for on a busy
 # day, rather than in the queue of a machine driven flat out. 40 s gives the rarest request
 # (uncached checks, 5 % of the mix) ~200 samples, so its p99 is not just the slowest one or two.

@@ -23,6 +23,9 @@ pub struct Args {
     /// `rxbridge loadtest --json` output, if a load run took place
     #[arg(long)]
     pub loadtest: Option<PathBuf>,
+    /// `rxbridge loadtest --mix 40,20,0,0,0 --json` output: submissions alone, as fast as they go
+    #[arg(long)]
+    pub loadtest_burst: Option<PathBuf>,
     /// `rxbridge loadtest --rate N --json` output: the same mix at a fixed offered rate
     #[arg(long)]
     pub loadtest_paced: Option<PathBuf>,
@@ -141,6 +144,7 @@ pub fn write(args: &Args) -> Result<String> {
     }
     rows.extend(crate::load_rows::rows(
         args.loadtest.as_deref(),
+        args.loadtest_burst.as_deref(),
         args.loadtest_paced.as_deref(),
         args.ceilings.as_deref(),
         args.startup.as_deref(),

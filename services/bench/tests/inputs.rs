@@ -78,6 +78,7 @@ fn the_report_turns_criterion_estimates_and_peer_rates_into_ratios() {
         criterion: dir.join("criterion"),
         peers,
         loadtest: None,
+        loadtest_burst: None,
         loadtest_paced: None,
         ceilings: None,
         startup: None,

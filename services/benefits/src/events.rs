@@ -123,21 +123,6 @@ pub async fn announce(
     let now = OffsetDateTime::now_utc();
     let summary = &performed.summary;
     let costs = patient_costs(fees, seen, summary);
-    store::insert_check(
-        tx,
-        &NewCheck {
-            id: performed.id,
-            clinic_id: seen.clinic_id,
-            patient_id: seen.patient_id,
-            prescription_id: Some(seen.prescription_id),
-            summary,
-            checked_at: if performed.from_cache { now } else { performed.checked_at },
-            from_cache: performed.from_cache,
-            artifacts: &performed.artifacts,
-        },
-        at_rest,
-    )
-    .await?;
     let checked = EligibilityChecked {
         meta: Some(EventMeta {
             event_id: Uuid::now_v7().to_string(),
@@ -154,13 +139,25 @@ pub async fn announce(
         checked_at: summary.checked_at.clone(),
         payer_id: summary.payer_id.clone(),
     };
-    rx_messaging::outbox::enqueue(
+    let event = rx_messaging::outbox::row(&NewEvent {
+        routing_key: ELIGIBILITY_CHECKED.into(),
+        clinic_id: seen.clinic_id.to_owned(),
+        payload: checked.encode_to_vec(),
+    });
+    store::insert_check(
         tx,
-        &NewEvent {
-            routing_key: ELIGIBILITY_CHECKED.into(),
-            clinic_id: seen.clinic_id.to_owned(),
-            payload: checked.encode_to_vec(),
+        &NewCheck {
+            id: performed.id,
+            clinic_id: seen.clinic_id,
+            patient_id: seen.patient_id,
+            prescription_id: Some(seen.prescription_id),
+            summary,
+            checked_at: if performed.from_cache { now } else { performed.checked_at },
+            from_cache: performed.from_cache,
+            artifacts: &performed.artifacts,
         },
+        at_rest,
+        Some(&event),
     )
     .await?;
     // A payer that could not answer is asked again later (see `recheck`, which also clears the

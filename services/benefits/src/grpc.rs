@@ -200,6 +200,7 @@ impl Benefits {
                     artifacts: &performed.artifacts,
                 },
                 &checker.config.at_rest,
+                None,
             )
             .await?;
             commit_with(tx, audit.as_ref(), resource).await.map_err(StoreError::from)?;

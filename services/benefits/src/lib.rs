@@ -9,6 +9,7 @@ pub mod connector;
 pub mod error;
 pub mod estimate;
 pub mod events;
+pub mod fees;
 pub mod grpc;
 pub mod recheck;
 pub mod store;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+use rx_messaging::outbox::OutboxRow;
 use sqlx::{PgConnection, PgPool, Row};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -263,12 +264,13 @@ pub fn artifact_aad(clinic_id: &str, check_id: Uuid, kind: &str, attempt: i32) -
     format!("{clinic_id}/eligibility-check/{check_id}/{kind}/{attempt}").into_bytes()
 }
 
-/// Records a check and its raw X12 (sealed: a 270/271 names the patient), in one statement:
-/// the check's row and its artifacts' rows travel and commit together.
+/// Records a check, its raw X12 (sealed: a 270/271 names the patient) and the event that
+/// announces it, if any, in one statement: the rows travel and commit together.
 pub async fn insert_check(
     conn: &mut PgConnection,
     c: &NewCheck<'_>,
     at_rest: &rx_seal::AtRest,
+    event: Option<&OutboxRow>,
 ) -> Result<(), StoreError> {
     let summary = serde_json::to_value(c.summary).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let sealed = c
@@ -285,7 +287,10 @@ pub async fn insert_check(
              INSERT INTO eligibility_checks (id, clinic_id, patient_id, payer_id, service_type, prescription_id,
                  decision, attention_reason, summary, checked_at, from_cache, payer_answered)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             RETURNING id, clinic_id)
+             RETURNING id, clinic_id),
+         event AS (
+             INSERT INTO outbox (id, routing_key, clinic_id, payload, headers)
+             SELECT $17, $18, $19, $20, $21 WHERE $17::uuid IS NOT NULL)
          INSERT INTO x12_artifacts (check_id, clinic_id, kind, attempt, content, recorded_at)
          SELECT checked.id, checked.clinic_id, a.kind, a.attempt, a.content, a.recorded_at
          FROM checked, unnest($13::text[], $14::int[], $15::bytea[], $16::timestamptz[])
@@ -307,8 +312,16 @@ pub async fn insert_check(
     .bind(attempts)
     .bind(sealed)
     .bind(recorded)
+    .bind(event.map(|e| e.id))
+    .bind(event.map(|e| e.routing_key.as_str()))
+    .bind(event.map(|e| e.clinic_id.as_str()))
+    .bind(event.map(|e| e.payload.as_slice()))
+    .bind(event.map(|e| &e.headers))
     .execute(&mut *conn)
     .await?;
+    if event.is_some() {
+        rx_messaging::outbox::written(conn).await?;
+    }
     Ok(())
 }
 

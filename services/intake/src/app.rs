@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::canonical::Canonical;
+use crate::canonical::{Canonical, REFERENCES};
 use crate::error::ServiceError;
 use crate::events;
 use crate::reader::{self, Requested};
@@ -233,13 +233,13 @@ impl App {
                 valid_from: verdict.valid_from,
                 valid_until: verdict.valid_until,
             };
-            let received = store::insert_prescription(&mut tx, &record, &verdict, "system").await?;
             let event = if verdict.status == "accepted" {
                 events::accepted(&record)
             } else {
                 events::needs_review(&record, &verdict.reasons)
             };
-            rx_messaging::outbox::enqueue(&mut tx, &event).await?;
+            let event = rx_messaging::outbox::row(&event);
+            let received = store::insert_prescription(&mut tx, &record, &verdict, "system", &event).await?;
             rx_platform::audit::commit_with(tx, s.audit.as_ref(), resource_of(&record)).await?;
             // what was just written is the whole view: no read back
             Ok::<_, ServiceError>(Some(View { record, history: vec![received] }))
@@ -393,6 +393,9 @@ impl App {
         let mut verdict = self.verdict(&record.canonical);
         verdict.status = "needs_review";
         record.patient_id = store::match_patient(&mut tx, clinic_id, &record.canonical).await?;
+        if let Some(patient) = record.patient_id {
+            store::remember_references(&mut tx, clinic_id, patient, record.canonical.values(REFERENCES)).await?;
+        }
         record.review_reasons = verdict.reasons.clone();
         store::update_prescription(&mut tx, &record, &verdict).await?;
         tx.commit().await?;
@@ -413,6 +416,9 @@ impl App {
             )));
         }
         record.patient_id = store::match_patient(&mut tx, clinic_id, &record.canonical).await?;
+        if let Some(patient) = record.patient_id {
+            store::remember_references(&mut tx, clinic_id, patient, record.canonical.values(REFERENCES)).await?;
+        }
         record.review_reasons.clear();
         record.valid_from = verdict.valid_from;
         record.valid_until = verdict.valid_until;

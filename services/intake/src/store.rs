@@ -1,6 +1,7 @@
 //! Every SQL statement of intake. Database errors become `ServiceError::Database` here and
 //! nowhere else; the unique indexes on documents make duplicate submissions safe under races.
 
+use rx_messaging::outbox::OutboxRow;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use time::{Date, OffsetDateTime};
@@ -244,8 +245,9 @@ pub async fn insert_pages(
 }
 
 /// Finds or creates the clinic's patient with the prescription's name, birth date and member
-/// id, and remembers the sender's references to them; `None` when the prescription lacks name
-/// or birth date.
+/// id; `None` when the prescription lacks name or birth date. The sender's references to the
+/// patient are the caller's to remember ([`remember_references`], or with the new prescription
+/// in [`insert_prescription`]).
 pub async fn match_patient(
     conn: &mut PgConnection,
     clinic_id: &str,
@@ -298,7 +300,6 @@ pub async fn match_patient(
             }
         }
     };
-    remember_references(conn, clinic_id, id, canonical.values(REFERENCES)).await?;
     Ok(Some(id))
 }
 
@@ -363,20 +364,33 @@ pub async fn remember_references(
     Ok(())
 }
 
-/// Inserts a new prescription and its first history entry, in one statement. Its fields are
-/// the `canonical` column; nothing reads them apart from it (see `migrations/intake/0007`).
+/// Inserts a new prescription with its first history entry, the sender's references to its
+/// patient (as [`remember_references`] does) and its event, in one statement: the submission's
+/// writes after the document and the patient cost one round trip. Its fields are the
+/// `canonical` column; nothing reads them apart from it (see `migrations/intake/0007`).
 pub async fn insert_prescription(
     conn: &mut PgConnection,
     record: &Record,
     verdict: &Verdict,
     by: &str,
+    event: &OutboxRow,
 ) -> Result<HistoryEntry, ServiceError> {
     let reason = verdict.reasons.join("; ");
+    let references = record.canonical.values(REFERENCES);
     let at = sqlx::query_scalar(
         "WITH prescription AS (
              INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
                                         review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12))
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+         references_added AS (
+             INSERT INTO patient_references (clinic_id, reference, patient_id)
+             SELECT $2, r, $4 FROM unnest($15::text[]) AS r WHERE $4::uuid IS NOT NULL
+             ON CONFLICT (clinic_id, reference) DO NOTHING),
+         references_moved AS (
+             UPDATE patient_references SET patient_id = $4, updated_at = now()
+             WHERE clinic_id = $2 AND reference = ANY($15) AND patient_id <> $4),
+         event AS (
+             INSERT INTO outbox (id, routing_key, clinic_id, payload, headers) VALUES ($16, $17, $18, $19, $20))
          INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
          VALUES ($1, $2, $5, $13, $14) RETURNING at",
     )
@@ -394,8 +408,15 @@ pub async fn insert_prescription(
     .bind(verdict.valid_until)
     .bind(by)
     .bind(&reason)
+    .bind(references)
+    .bind(event.id)
+    .bind(&event.routing_key)
+    .bind(&event.clinic_id)
+    .bind(&event.payload)
+    .bind(&event.headers)
     .fetch_one(&mut *conn)
     .await?;
+    rx_messaging::outbox::written(conn).await?;
     Ok(HistoryEntry { status: verdict.status.to_owned(), at, by: by.to_owned(), reason })
 }
 

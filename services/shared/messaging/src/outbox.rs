@@ -54,27 +54,56 @@ pub async fn waking_relays<F: Future>(work: F) -> F::Output {
     output
 }
 
+/// An event ready for the outbox, for a caller that writes it within a statement of its own
+/// (one round trip for its change and its event): the columns of the `outbox` row.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub routing_key: String,
+    pub clinic_id: String,
+    pub payload: Vec<u8>,
+    /// Trace context and clinic, for the relay to put on the message.
+    pub headers: serde_json::Value,
+}
+
+/// The row that records `event`, carrying the current span's trace context. The caller inserts
+/// it and then calls [`written`] in the same transaction.
+pub fn row(event: &NewEvent) -> OutboxRow {
+    let mut headers = rx_platform::telemetry::current_context_headers();
+    headers.insert(CLINIC_HEADER.to_owned(), event.clinic_id.clone());
+    OutboxRow {
+        id: Uuid::now_v7(),
+        routing_key: event.routing_key.clone(),
+        clinic_id: event.clinic_id.clone(),
+        payload: event.payload.clone(),
+        headers: serde_json::to_value(headers).unwrap_or_default(),
+    }
+}
+
 /// Adds an event to the outbox in the caller's transaction; the relay is woken after commit
 /// (see the module docs). The current span's trace context travels with the event.
 pub async fn enqueue(conn: &mut PgConnection, event: &NewEvent) -> Result<Uuid, sqlx::Error> {
-    let id = Uuid::now_v7();
-    let mut headers = rx_platform::telemetry::current_context_headers();
-    headers.insert(CLINIC_HEADER.to_owned(), event.clinic_id.clone());
-    let headers = serde_json::to_value(headers).unwrap_or_default();
+    let row = row(event);
     sqlx::query("INSERT INTO outbox (id, routing_key, clinic_id, payload, headers) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(&event.routing_key)
-        .bind(&event.clinic_id)
-        .bind(&event.payload)
-        .bind(headers)
+        .bind(row.id)
+        .bind(&row.routing_key)
+        .bind(&row.clinic_id)
+        .bind(&row.payload)
+        .bind(&row.headers)
         .execute(&mut *conn)
         .await?;
+    written(conn).await?;
+    Ok(row.id)
+}
+
+/// Arranges the relay's wake-up for an [`OutboxRow`] the caller's transaction has written.
+pub async fn written(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     if ENQUEUED.try_with(|e| e.set(true)).is_err() {
         // Outside `waking_relays`: delivered at commit, once per transaction however many
         // events it wrote.
         sqlx::query("SELECT pg_notify(current_schema() || '_outbox', '')").execute(&mut *conn).await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// Unsent events and the age in seconds of the oldest, for metrics and `rxbridge ops outbox`.

@@ -223,9 +223,6 @@ impl Handler for PrescriptionAcceptedHandler {
             }
         });
 
-        if let Some(c) = &hinted {
-            store::upsert_coverage(tx, c).await?;
-        }
         let seen = SeenPrescription {
             clinic_id: &clinic,
             prescription_id,
@@ -234,7 +231,8 @@ impl Handler for PrescriptionAcceptedHandler {
             minutes_per_session: a.minutes_per_session,
             sessions: a.sessions,
         };
-        store::record_prescription(tx, &seen).await?;
+        // the coverage the event named, if any, is stored with it
+        store::record_prescription(tx, &seen, hinted.as_ref()).await?;
         let config = &self.app.checker.config;
         announce(tx, &fees, &seen, &performed, config.recheck_every, &config.at_rest).await?;
         Ok(())

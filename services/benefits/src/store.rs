@@ -83,11 +83,10 @@ impl std::fmt::Debug for Coverage {
     }
 }
 
-/// Stores a patient's coverage. A coverage already stored exactly so is left alone: an upsert
-/// would lock the patient's row until the caller commits, and every prescription of that
-/// patient (the consumer writes the coverage each one names) would queue behind it.
-pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<(), StoreError> {
-    sqlx::query(
+/// The statement that stores a patient's coverage from parameters `$1`–`$11` (see
+/// [`upsert_coverage`]): used alone and before the prescription in [`record_prescription`].
+macro_rules! upsert_coverage_sql {
+    () => {
         "INSERT INTO coverages (clinic_id, patient_id, payer_id, member_id, relationship, patient_family,
              patient_given, patient_birth_date, subscriber_family, subscriber_given, subscriber_birth_date)
          SELECT $1::text, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::text, $8::date, $9::text,
@@ -102,22 +101,34 @@ pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<()
              patient_family = EXCLUDED.patient_family, patient_given = EXCLUDED.patient_given,
              patient_birth_date = EXCLUDED.patient_birth_date, subscriber_family = EXCLUDED.subscriber_family,
              subscriber_given = EXCLUDED.subscriber_given, subscriber_birth_date = EXCLUDED.subscriber_birth_date,
-             updated_at = now()",
-    )
-    .bind(&c.clinic_id)
-    .bind(c.patient_id)
-    .bind(&c.payer_id)
-    .bind(&c.member_id)
-    .bind(c.relationship.as_str())
-    .bind(&c.patient_family)
-    .bind(&c.patient_given)
-    .bind(c.patient_birth_date)
-    .bind(&c.subscriber_family)
-    .bind(&c.subscriber_given)
-    .bind(c.subscriber_birth_date)
-    .execute(conn)
-    .await?;
+             updated_at = now()"
+    };
+}
+
+/// Stores a patient's coverage. A coverage already stored exactly so is left alone: an upsert
+/// would lock the patient's row until the caller commits, and every prescription of that
+/// patient (the consumer writes the coverage each one names) would queue behind it.
+pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<(), StoreError> {
+    bind_coverage(sqlx::query(upsert_coverage_sql!()), c).execute(conn).await?;
     Ok(())
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds a coverage as `$1`–`$11` of `upsert_coverage_sql!`.
+fn bind_coverage<'q>(query: PgQuery<'q>, c: &'q Coverage) -> PgQuery<'q> {
+    query
+        .bind(&c.clinic_id)
+        .bind(c.patient_id)
+        .bind(&c.payer_id)
+        .bind(&c.member_id)
+        .bind(c.relationship.as_str())
+        .bind(&c.patient_family)
+        .bind(&c.patient_given)
+        .bind(c.patient_birth_date)
+        .bind(&c.subscriber_family)
+        .bind(&c.subscriber_given)
+        .bind(c.subscriber_birth_date)
 }
 
 pub async fn upsert_coverage_pool(pool: &PgPool, c: &Coverage) -> Result<(), StoreError> {
@@ -336,17 +347,46 @@ pub struct SeenPrescription<'a> {
     pub sessions: u32,
 }
 
-pub async fn record_prescription(conn: &mut PgConnection, p: &SeenPrescription<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, prescription_id) DO NOTHING",
+/// Records a prescription as seen and, when the event named one, the patient's coverage, in one
+/// statement.
+pub async fn record_prescription(
+    conn: &mut PgConnection,
+    p: &SeenPrescription<'_>,
+    coverage: Option<&Coverage>,
+) -> Result<(), StoreError> {
+    let minutes = i32::try_from(p.minutes_per_session).unwrap_or(i32::MAX);
+    let sessions = i32::try_from(p.sessions).unwrap_or(i32::MAX);
+    let Some(c) = coverage else {
+        sqlx::query(
+            "INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, prescription_id) DO NOTHING",
+        )
+        .bind(p.clinic_id)
+        .bind(p.prescription_id)
+        .bind(p.patient_id)
+        .bind(p.procedures)
+        .bind(minutes)
+        .bind(sessions)
+        .execute(conn)
+        .await?;
+        return Ok(());
+    };
+    bind_coverage(
+        sqlx::query(concat!(
+            "WITH coverage AS (",
+            upsert_coverage_sql!(),
+            ")
+             INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
+             VALUES ($12, $13, $14, $15, $16, $17) ON CONFLICT (clinic_id, prescription_id) DO NOTHING"
+        )),
+        c,
     )
     .bind(p.clinic_id)
     .bind(p.prescription_id)
     .bind(p.patient_id)
     .bind(p.procedures)
-    .bind(i32::try_from(p.minutes_per_session).unwrap_or(i32::MAX))
-    .bind(i32::try_from(p.sessions).unwrap_or(i32::MAX))
+    .bind(minutes)
+    .bind(sessions)
     .execute(conn)
     .await?;
     Ok(())

@@ -239,8 +239,10 @@ impl App {
                 events::needs_review(&record, &verdict.reasons)
             };
             let event = rx_messaging::outbox::row(&event);
-            let received = store::insert_prescription(&mut tx, &record, &verdict, "system", &event).await?;
-            rx_platform::audit::commit_with(tx, s.audit.as_ref(), resource_of(&record)).await?;
+            let audit = s.audit.as_ref().map(|call| call.ok_row(resource_of(&record)));
+            let received =
+                store::insert_prescription(&mut tx, &record, &verdict, "system", &event, audit.as_ref()).await?;
+            rx_platform::audit::commit_written(tx, s.audit.as_ref()).await?;
             // what was just written is the whole view: no read back
             Ok::<_, ServiceError>(Some(View { record, history: vec![received] }))
         })

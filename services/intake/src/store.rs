@@ -2,6 +2,7 @@
 //! nowhere else; the unique indexes on documents make duplicate submissions safe under races.
 
 use rx_messaging::outbox::OutboxRow;
+use rx_platform::audit::EntryRow;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use time::{Date, OffsetDateTime};
@@ -365,8 +366,8 @@ pub async fn remember_references(
 }
 
 /// Inserts a new prescription with its first history entry, the sender's references to its
-/// patient (as [`remember_references`] does) and its event, in one statement: the submission's
-/// writes after the document and the patient cost one round trip. Its fields are the
+/// patient (as [`remember_references`] does), its event and the call's audit entry, in one
+/// statement: the submission's writes after the document and the patient cost one round trip. Its fields are the
 /// `canonical` column; nothing reads them apart from it (see `migrations/intake/0007`).
 pub async fn insert_prescription(
     conn: &mut PgConnection,
@@ -374,6 +375,7 @@ pub async fn insert_prescription(
     verdict: &Verdict,
     by: &str,
     event: &OutboxRow,
+    audit: Option<&EntryRow>,
 ) -> Result<HistoryEntry, ServiceError> {
     let reason = verdict.reasons.join("; ");
     let references = record.canonical.values(REFERENCES);
@@ -390,7 +392,11 @@ pub async fn insert_prescription(
              UPDATE patient_references SET patient_id = $4, updated_at = now()
              WHERE clinic_id = $2 AND reference = ANY($15) AND patient_id <> $4),
          event AS (
-             INSERT INTO outbox (id, routing_key, clinic_id, payload, headers) VALUES ($16, $17, $18, $19, $20))
+             INSERT INTO outbox (id, routing_key, clinic_id, payload, headers) VALUES ($16, $17, $18, $19, $20)),
+         audited AS (
+             INSERT INTO audit_log (id, clinic_id, subject, roles, action, resource_type, resource_id, patient_id,
+                                    peer, outcome)
+             SELECT $21, $22, $23, $24, $25, $26, $27, $28, $29, $30 WHERE $21::uuid IS NOT NULL)
          INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
          VALUES ($1, $2, $5, $13, $14) RETURNING at",
     )
@@ -414,6 +420,16 @@ pub async fn insert_prescription(
     .bind(&event.clinic_id)
     .bind(&event.payload)
     .bind(&event.headers)
+    .bind(audit.map(|a| a.id))
+    .bind(audit.map(|a| a.entry.clinic_id.as_str()))
+    .bind(audit.map(|a| a.entry.subject.as_str()))
+    .bind(audit.map(|a| a.entry.roles.as_str()))
+    .bind(audit.map(|a| a.entry.action.as_str()))
+    .bind(audit.map(|a| a.entry.resource.kind))
+    .bind(audit.map(|a| a.entry.resource.id.as_str()))
+    .bind(audit.map(|a| a.entry.resource.patient_id.as_str()))
+    .bind(audit.map(|a| a.entry.peer.as_str()))
+    .bind(audit.map(|a| a.entry.outcome.as_str()))
     .fetch_one(&mut *conn)
     .await?;
     rx_messaging::outbox::written(conn).await?;

@@ -215,12 +215,19 @@ impl App {
         // The relay is woken right after the commit (see `rx_messaging::outbox`).
         let stored = rx_messaging::outbox::waking_relays(async {
             let mut tx = self.scoped(&s.clinic_id).await?;
-            let Some(document_id) = store::insert_document(&mut tx, &doc, self.config.sealer()).await? else {
+            // the patient is looked up with the document's insert (one round trip) and added
+            // only when the registry does not know them yet
+            let key = store::PatientKey::of(&canonical);
+            let Some(stored) = store::insert_document(&mut tx, &doc, self.config.sealer(), key.as_ref()).await? else {
                 tx.rollback().await?;
                 return Ok(None);
             };
+            let document_id = stored.document_id;
             store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages, self.config.sealer()).await?;
-            let patient_id = store::match_patient(&mut tx, &s.clinic_id, &canonical).await?;
+            let patient_id = match (&key, stored.patient_id) {
+                (Some(key), None) => Some(store::create_patient(&mut tx, &s.clinic_id, key).await?),
+                (_, found) => found,
+            };
             let record = Record {
                 id: Uuid::now_v7(),
                 clinic_id: s.clinic_id.clone(),

@@ -191,14 +191,20 @@ pub async fn insert_document(
     conn: &mut PgConnection,
     doc: &NewDocument<'_>,
     sealer: Sealer<'_>,
-) -> Result<Option<Uuid>, ServiceError> {
+    patient: Option<&PatientKey<'_>>,
+) -> Result<Option<Stored>, ServiceError> {
     let id = Uuid::now_v7();
     let sealed = sealer.seal(doc.clinic_id, id, "content", doc.content)?;
-    let inserted = sqlx::query(
-        "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
-                                channel, readable)
-         VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, true)
-         ON CONFLICT DO NOTHING",
+    let (stored, patient_id): (bool, Option<Uuid>) = sqlx::query_as(
+        "WITH stored AS (
+             INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
+                                    channel, readable)
+             VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, true)
+             ON CONFLICT DO NOTHING
+             RETURNING id)
+         SELECT EXISTS (SELECT FROM stored),
+                (SELECT id FROM patients WHERE clinic_id = $2 AND family_key = $10 AND given_key = $11
+                   AND birth_date = $12 AND member_id = $13)",
     )
     .bind(id)
     .bind(doc.clinic_id)
@@ -209,10 +215,20 @@ pub async fn insert_document(
     .bind(doc.source_label)
     .bind(doc.channel)
     .bind(rx_seal::fingerprint(doc.content))
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok((inserted == 1).then_some(id))
+    .bind(patient.map(|p| p.family_key.as_str()))
+    .bind(patient.map(|p| p.given_key.as_str()))
+    .bind(patient.map(|p| p.birth_date))
+    .bind(patient.map(|p| p.member_id))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(stored.then_some(Stored { document_id: id, patient_id }))
+}
+
+/// A document just stored, and the registry's patient its prescription names if already known.
+#[derive(Debug, Clone, Copy)]
+pub struct Stored {
+    pub document_id: Uuid,
+    pub patient_id: Option<Uuid>,
 }
 
 /// Stores the OCR pages of a document.
@@ -245,6 +261,38 @@ pub async fn insert_pages(
     Ok(())
 }
 
+/// How the registry tells people apart: name (compared by its words, ignoring case), birth date
+/// and member id (empty when the prescription names none).
+#[derive(Debug, Clone)]
+pub struct PatientKey<'a> {
+    family: &'a str,
+    given: &'a str,
+    family_key: String,
+    given_key: String,
+    birth_date: Date,
+    member_id: &'a str,
+}
+
+impl<'a> PatientKey<'a> {
+    /// `None` when the prescription lacks name or birth date.
+    pub fn of(canonical: &'a Canonical) -> Option<Self> {
+        let (Some(family), Some(given), Some(birth_date)) =
+            (canonical.first(FAMILY), canonical.first(GIVEN), canonical.date(BIRTH_DATE))
+        else {
+            return None;
+        };
+        let key = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        Some(Self {
+            family: family.trim(),
+            given: given.trim(),
+            family_key: key(family),
+            given_key: key(given),
+            birth_date,
+            member_id: canonical.first(MEMBER_ID).map(str::trim).unwrap_or_default(),
+        })
+    }
+}
+
 /// Finds or creates the clinic's patient with the prescription's name, birth date and member
 /// id; `None` when the prescription lacks name or birth date. The sender's references to the
 /// patient are the caller's to remember ([`remember_references`], or with the new prescription
@@ -254,54 +302,64 @@ pub async fn match_patient(
     clinic_id: &str,
     canonical: &Canonical,
 ) -> Result<Option<Uuid>, ServiceError> {
-    let (Some(family), Some(given), Some(birth)) =
-        (canonical.first(FAMILY), canonical.first(GIVEN), canonical.date(BIRTH_DATE))
-    else {
+    let Some(key) = PatientKey::of(canonical) else {
         return Ok(None);
     };
-    let key = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-    let member = canonical.first(MEMBER_ID).map(str::trim).unwrap_or_default();
-    // Find first, insert only when missing (DO NOTHING takes no lock on an existing row): an
-    // upsert would lock the patient's row until commit and serialize every concurrent
-    // submission for the same patient.
-    let find = || {
-        sqlx::query_scalar::<_, Uuid>(
-            "SELECT id FROM patients WHERE clinic_id = $1 AND family_key = $2 AND given_key = $3
-               AND birth_date = $4 AND member_id = $5",
-        )
-        .bind(clinic_id)
-        .bind(key(family))
-        .bind(key(given))
-        .bind(birth)
-        .bind(member)
-    };
-    let id = match find().fetch_optional(&mut *conn).await? {
-        Some(id) => id,
-        None => {
-            let inserted: Option<Uuid> = sqlx::query_scalar(
-                "INSERT INTO patients (id, clinic_id, family, given, birth_date, member_id, family_key, given_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (clinic_id, family_key, given_key, birth_date, member_id) DO NOTHING
-                 RETURNING id",
-            )
-            .bind(Uuid::now_v7())
-            .bind(clinic_id)
-            .bind(family.trim())
-            .bind(given.trim())
-            .bind(birth)
-            .bind(member)
-            .bind(key(family))
-            .bind(key(given))
-            .fetch_optional(&mut *conn)
-            .await?;
-            match inserted {
-                Some(id) => id,
-                // A concurrent submission inserted the same patient first.
-                None => find().fetch_one(&mut *conn).await?,
-            }
-        }
-    };
-    Ok(Some(id))
+    match find_patient(&mut *conn, clinic_id, &key).await? {
+        Some(id) => Ok(Some(id)),
+        None => create_patient(conn, clinic_id, &key).await.map(Some),
+    }
+}
+
+async fn find_patient(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    key: &PatientKey<'_>,
+) -> Result<Option<Uuid>, ServiceError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM patients WHERE clinic_id = $1 AND family_key = $2 AND given_key = $3
+           AND birth_date = $4 AND member_id = $5",
+    )
+    .bind(clinic_id)
+    .bind(&key.family_key)
+    .bind(&key.given_key)
+    .bind(key.birth_date)
+    .bind(key.member_id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Adds a patient no lookup found. Find first, insert only when missing (DO NOTHING takes no
+/// lock on an existing row): an upsert would lock the patient's row until commit and
+/// serialize every concurrent submission for the same patient.
+pub async fn create_patient(
+    conn: &mut PgConnection,
+    clinic_id: &str,
+    key: &PatientKey<'_>,
+) -> Result<Uuid, ServiceError> {
+    let inserted: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO patients (id, clinic_id, family, given, birth_date, member_id, family_key, given_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (clinic_id, family_key, given_key, birth_date, member_id) DO NOTHING
+         RETURNING id",
+    )
+    .bind(Uuid::now_v7())
+    .bind(clinic_id)
+    .bind(key.family)
+    .bind(key.given)
+    .bind(key.birth_date)
+    .bind(key.member_id)
+    .bind(&key.family_key)
+    .bind(&key.given_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match inserted {
+        Some(id) => Ok(id),
+        // A concurrent submission inserted the same patient first.
+        None => find_patient(conn, clinic_id, key)
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a patient neither inserted nor found".into())),
+    }
 }
 
 /// The clinic's patient one of `references` names, if any (the most recently confirmed).

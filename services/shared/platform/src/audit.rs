@@ -105,6 +105,16 @@ impl CallEntry {
     pub fn is_written(&self) -> bool {
         self.written.load(Ordering::Acquire)
     }
+
+    /// The entry of the call succeeding with `resource`.
+    fn ok(&self, resource: AuditResource) -> Entry {
+        Entry { resource, outcome: code_name(tonic::Code::Ok).to_owned(), ..(*self.entry).clone() }
+    }
+
+    /// [`Self::ok`] as a row for the caller to write (see [`EntryRow`]).
+    pub fn ok_row(&self, resource: AuditResource) -> EntryRow {
+        EntryRow { id: Uuid::now_v7(), entry: self.ok(resource) }
+    }
 }
 
 /// The row of a successful call's entry naming `resource`, for a handler that writes it within
@@ -115,13 +125,6 @@ impl CallEntry {
 pub struct EntryRow {
     pub id: Uuid,
     pub entry: Entry,
-}
-
-impl CallEntry {
-    pub fn ok_row(&self, resource: AuditResource) -> EntryRow {
-        let entry = Entry { resource, outcome: code_name(tonic::Code::Ok).to_owned(), ..(*self.entry).clone() };
-        EntryRow { id: Uuid::now_v7(), entry }
-    }
 }
 
 /// Commits `tx`, in which the caller wrote `call`'s [`EntryRow`], and marks the entry written
@@ -146,8 +149,7 @@ pub async fn commit_with(
     resource: AuditResource,
 ) -> Result<(), sqlx::Error> {
     if let Some(call) = call {
-        let entry = Entry { resource, outcome: code_name(tonic::Code::Ok).to_owned(), ..(*call.entry).clone() };
-        insert(&mut tx, &entry).await?;
+        insert(&mut tx, &call.ok(resource)).await?;
     }
     tx.commit().await?;
     if let Some(call) = call {

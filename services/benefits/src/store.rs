@@ -354,45 +354,35 @@ pub async fn record_prescription(
     p: &SeenPrescription<'_>,
     coverage: Option<&Coverage>,
 ) -> Result<(), StoreError> {
-    let minutes = i32::try_from(p.minutes_per_session).unwrap_or(i32::MAX);
-    let sessions = i32::try_from(p.sessions).unwrap_or(i32::MAX);
-    let Some(c) = coverage else {
-        sqlx::query(
+    let query = match coverage {
+        Some(c) => bind_coverage(
+            sqlx::query(concat!(
+                "WITH coverage AS (",
+                upsert_coverage_sql!(),
+                ")
+                 INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures,
+                                                 minutes_per_session, sessions)
+                 VALUES ($12, $13, $14, $15, $16, $17) ON CONFLICT (clinic_id, prescription_id) DO NOTHING"
+            )),
+            c,
+        ),
+        None => sqlx::query(
             "INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, prescription_id) DO NOTHING",
-        )
+        ),
+    };
+    query
         .bind(p.clinic_id)
         .bind(p.prescription_id)
         .bind(p.patient_id)
         .bind(p.procedures)
-        .bind(minutes)
-        .bind(sessions)
+        .bind(i32::try_from(p.minutes_per_session).unwrap_or(i32::MAX))
+        .bind(i32::try_from(p.sessions).unwrap_or(i32::MAX))
         .execute(conn)
         .await?;
-        return Ok(());
-    };
-    bind_coverage(
-        sqlx::query(concat!(
-            "WITH coverage AS (",
-            upsert_coverage_sql!(),
-            ")
-             INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
-             VALUES ($12, $13, $14, $15, $16, $17) ON CONFLICT (clinic_id, prescription_id) DO NOTHING"
-        )),
-        c,
-    )
-    .bind(p.clinic_id)
-    .bind(p.prescription_id)
-    .bind(p.patient_id)
-    .bind(p.procedures)
-    .bind(minutes)
-    .bind(sessions)
-    .execute(conn)
-    .await?;
     Ok(())
 }
 
-/// The clinic's own per-unit fees (override the configured ones).
 /// Sets when a prescription's check is tried again (`None`: settled, no more rechecks).
 pub async fn schedule_recheck(
     conn: &mut PgConnection,
@@ -478,6 +468,7 @@ pub async fn claim_due_rechecks(
         .collect()
 }
 
+/// The clinic's own per-unit fees (override the configured ones).
 pub async fn clinic_fees(pool: &PgPool, clinic_id: &str) -> Result<BTreeMap<String, Decimal>, StoreError> {
     let mut tx = rx_platform::tenancy::begin(pool, clinic_id).await?;
     let fees = clinic_fees_in(&mut tx, clinic_id).await?;

@@ -15,7 +15,9 @@ use crate::report::{Row, ratio, thousands};
 /// intake's submit transaction (document, pages, patient, prescription, outbox row and the
 /// call's audit entry: `services/intake/src/app.rs`, `submit`) and benefits' consumer
 /// transaction (inbox, check, coverage and outbox row: `services/shared/messaging/src/consumer.rs`,
-/// `handle_once`, with `services/benefits/src/events.rs`). Not counted: the control number
+/// `handle_once`, with `services/benefits/src/events.rs`), as when each message is applied
+/// alone; under load benefits applies a clinic's waiting messages in one transaction, so the
+/// run commits fewer than this. Not counted: the control number
 /// taken when the payer is asked (the load's members are mostly answered from the day's
 /// cache), the relays' `UPDATE outbox SET published_at` (once per batch) and claims' two
 /// consumers beside the path (batched under load: ~0.5 commits per prescription in a

@@ -12,6 +12,7 @@ use rx_messaging::{Event, Handler, HandlerError, NewEvent};
 use rx_proto::events::v1::{CoverageHint, EligibilityChecked, EventMeta, PrescriptionAccepted};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::app::App;
@@ -178,8 +179,24 @@ pub async fn announce(
     Ok(())
 }
 
-impl Handler for PrescriptionAcceptedHandler {
-    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
+/// What the handler read for one event before any write: the prescription, the coverage to
+/// check and, when the day's cache had the answer, that check.
+struct Read {
+    clinic: String,
+    accepted: PrescriptionAccepted,
+    prescription_id: Uuid,
+    patient_id: Uuid,
+    /// The coverage the event named (stored with the prescription).
+    hinted: Option<Coverage>,
+    /// The coverage to check: the event's, else the one on file.
+    coverage: Option<Coverage>,
+    service_type: String,
+    cached: Option<Performed>,
+}
+
+impl PrescriptionAcceptedHandler {
+    /// Decodes the event and reads what its check needs, in the clinic-scoped transaction.
+    async fn read(&self, tx: &mut PgConnection, event: &Event) -> Result<Read, HandlerError> {
         if event.routing_key != PRESCRIPTION_ACCEPTED {
             return Err(HandlerError::Poison(format!("unexpected routing key {}", event.routing_key)));
         }
@@ -195,46 +212,81 @@ impl Handler for PrescriptionAcceptedHandler {
         let prescription_id =
             Uuid::parse_str(&a.prescription_id).map_err(|_| poison("prescription_id is not a uuid"))?;
         let patient_id = Uuid::parse_str(&a.patient_id).map_err(|_| poison("patient_id is not a uuid"))?;
-        let config = &self.app.checker.config;
-        let hinted = a.coverage.as_ref().and_then(|h| from_hint(config, &clinic, patient_id, &a, h));
+        let checker = &self.app.checker;
+        let hinted = a.coverage.as_ref().and_then(|h| from_hint(&checker.config, &clinic, patient_id, &a, h));
         let coverage = match &hinted {
             Some(c) => Some(c.clone()),
             None => store::coverage_in(tx, &clinic, patient_id).await?,
         };
-        // The payer call, before any write of this transaction (reads share it).
-        let performed = match &coverage {
-            Some(c) => {
-                let service_type = self.app.checker.service_type(&c.payer_id, "");
-                Some(self.app.checker.check_in(tx, &self.app.pool, c, &service_type).await?)
-            }
+        let service_type = coverage.as_ref().map(|c| checker.service_type(&c.payer_id, "")).unwrap_or_default();
+        let cached = match &coverage {
+            Some(c) => checker.cached_in(tx, c, &service_type).await?,
             None => None,
         };
-        let fees = self.app.fees_in(tx, &clinic).await?;
-        let performed = performed.unwrap_or_else(|| {
-            let now = OffsetDateTime::now_utc();
-            let payer_id = a.coverage.as_ref().map(|h| h.payer_id.clone()).unwrap_or_default();
-            let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-            Performed {
-                id: Uuid::now_v7(),
-                summary: Summary::needs_attention(&payer_id, "AE", COVERAGE_MISSING, at),
-                checked_at: now,
-                from_cache: false,
-                artifacts: Vec::new(),
-            }
-        });
+        Ok(Read { clinic, accepted: a, prescription_id, patient_id, hinted, coverage, service_type, cached })
+    }
 
+    /// The check of a read event: the cached one, else the payer's answer (the one wait).
+    async fn perform(&self, read: &Read) -> Result<Performed, HandlerError> {
+        if let Some(hit) = &read.cached {
+            return Ok(hit.clone());
+        }
+        if let Some(c) = &read.coverage {
+            return Ok(self.app.checker.ask_payer(&self.app.pool, c, &read.service_type, None).await?);
+        }
+        let now = OffsetDateTime::now_utc();
+        let payer_id = read.accepted.coverage.as_ref().map(|h| h.payer_id.clone()).unwrap_or_default();
+        let at = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        Ok(Performed {
+            id: Uuid::now_v7(),
+            summary: Summary::needs_attention(&payer_id, "AE", COVERAGE_MISSING, at),
+            checked_at: now,
+            from_cache: false,
+            artifacts: Vec::new(),
+        })
+    }
+
+    /// Records the prescription (with the coverage the event named) and its check, and writes
+    /// `eligibility.checked.v1`.
+    async fn write(&self, tx: &mut PgConnection, read: &Read, performed: &Performed) -> Result<(), HandlerError> {
+        let fees = self.app.fees_in(tx, &read.clinic).await?;
         let seen = SeenPrescription {
-            clinic_id: &clinic,
-            prescription_id,
-            patient_id,
-            procedures: &a.procedures,
-            minutes_per_session: a.minutes_per_session,
-            sessions: a.sessions,
+            clinic_id: &read.clinic,
+            prescription_id: read.prescription_id,
+            patient_id: read.patient_id,
+            procedures: &read.accepted.procedures,
+            minutes_per_session: read.accepted.minutes_per_session,
+            sessions: read.accepted.sessions,
         };
-        // the coverage the event named, if any, is stored with it
-        store::record_prescription(tx, &seen, hinted.as_ref()).await?;
+        store::record_prescription(tx, &seen, read.hinted.as_ref()).await?;
         let config = &self.app.checker.config;
-        announce(tx, &fees, &seen, &performed, config.recheck_every, &config.at_rest).await?;
+        announce(tx, &fees, &seen, performed, config.recheck_every, &config.at_rest).await?;
+        Ok(())
+    }
+}
+
+impl Handler for PrescriptionAcceptedHandler {
+    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
+        let read = self.read(tx, event).await?;
+        // the payer call, before any write of this transaction (reads share it)
+        let performed = self.perform(&read).await?;
+        self.write(tx, &read, &performed).await
+    }
+
+    /// Reads every event, asks the payer for all the cache did not answer at once (the batch
+    /// waits for the slowest answer, not their sum), then writes: no lock is held while waiting.
+    async fn handle_all(&self, tx: &mut PgConnection, events: &[(&Event, tracing::Span)]) -> Result<(), HandlerError> {
+        let mut reads = Vec::with_capacity(events.len());
+        for (event, span) in events {
+            reads.push(self.read(tx, event).instrument(span.clone()).await?);
+        }
+        let performed = futures_util::future::try_join_all(
+            reads.iter().zip(events).map(|(read, (_, span))| self.perform(read).instrument(span.clone())),
+        )
+        .await?;
+        for ((read, performed), (_, span)) in reads.iter().zip(&performed).zip(events) {
+            self.write(tx, read, performed).instrument(span.clone()).await?;
+        }
         Ok(())
     }
 }

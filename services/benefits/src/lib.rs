@@ -61,6 +61,9 @@ pub fn routes_with(base: Routes, app: App, max_message_bytes: usize) -> Routes {
     grpc::routes(base, app, max_message_bytes)
 }
 
+/// Prescriptions of one clinic the consumer checks in one transaction when they are waiting.
+pub const CONSUMER_BATCH: usize = 16;
+
 /// The events benefits consumes.
 pub fn consumer_spec(delivery_limit: u32) -> ConsumerSpec {
     ConsumerSpec { name: "benefits".into(), bindings: vec![events::PRESCRIPTION_ACCEPTED.into()], delivery_limit }
@@ -82,11 +85,11 @@ pub async fn start_with(
     if !every.is_zero() {
         workers.set.spawn(recheck::run(app.clone(), every, workers.stop.clone()));
     }
-    workers.spawn_consumer(
-        "benefits",
-        consumer_spec(workers.delivery_limit),
-        events::PrescriptionAcceptedHandler::new(app),
-    );
+    let mut consumer = workers.consumer_config("benefits", consumer_spec(workers.delivery_limit));
+    // a burst's prescriptions of one clinic share a transaction and its commit; the handler
+    // asks the payer for all of them at once, before the batch's first write
+    consumer.batch = CONSUMER_BATCH;
+    workers.spawn_consumer_with(consumer, events::PrescriptionAcceptedHandler::new(app));
     Ok(Vec::new())
 }
 

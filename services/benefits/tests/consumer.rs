@@ -260,3 +260,57 @@ async fn a_redelivered_prescription_is_recorded_and_published_once() {
     assert_eq!(checked(&pool, &id).await.len(), 1, "one event per message");
     assert_eq!(count(&pool, "SELECT count(*) FROM eligibility_checks").await, 1);
 }
+
+fn event(payload: Vec<u8>) -> rx_messaging::Event {
+    rx_messaging::Event {
+        id: Uuid::now_v7().to_string(),
+        routing_key: rx_benefits::events::PRESCRIPTION_ACCEPTED.into(),
+        clinic_id: CLINIC.into(),
+        payload,
+        headers: Default::default(),
+        redelivered: false,
+    }
+}
+
+#[tokio::test]
+async fn a_batch_gives_each_prescription_its_own_answer_and_a_poison_one_writes_nothing() {
+    use rx_messaging::Handler;
+    let h = harness().await;
+    let handler = rx_benefits::events::PrescriptionAcceptedHandler::new(support::app(&h, payer(h.sim)));
+    let mut uncovered = accepted("SIM100001", (1980, 4, 12), &["97124"], 30, 2);
+    uncovered.coverage = None;
+    // (event, decision, cost per session): payer answers, one for a member the payer does not
+    // know, and one naming no coverage (nothing to ask)
+    let expected = [
+        (accepted("SIM100001", (1980, 4, 12), &["97124"], 30, 6), CoverageDecision::Covered, Some("25.00")),
+        (accepted("SIM100003", (1990, 1, 1), &["97124"], 30, 2), CoverageDecision::PriorAuthRequired, Some("40.00")),
+        (accepted("SIM100004", (1966, 6, 6), &["97124"], 30, 2), CoverageDecision::NotCovered, Some("80.00")),
+        (accepted("NOSUCHMEMBER", (1966, 6, 6), &["97124"], 30, 2), CoverageDecision::NeedsAttention, None),
+        (uncovered, CoverageDecision::NeedsAttention, None),
+    ];
+    let events: Vec<_> = expected.iter().map(|(a, ..)| event(a.encode_to_vec())).collect();
+    let spans: Vec<_> = events.iter().map(|e| (e, tracing::Span::none())).collect();
+    let asked_before = sim_requests(h.sim).await;
+    let mut tx = rx_platform::tenancy::begin(&h.pool, CLINIC).await.expect("begin");
+    handler.handle_all(&mut tx, &spans).await.expect("the batch is applied");
+    tx.commit().await.expect("commit");
+
+    assert_eq!(sim_requests(h.sim).await - asked_before, 4, "one payer call per coverage, none without one");
+    for (a, decision, per_session) in &expected {
+        let out = checked(&h.inspect, &a.prescription_id).await;
+        assert_eq!(out.len(), 1, "one eligibility.checked.v1 per prescription");
+        assert_eq!((out[0].decision(), amount(&out[0].estimated_patient_cost_per_session)), (*decision, *per_session));
+        assert_eq!(out[0].patient_id, a.patient_id);
+    }
+    assert_eq!(checked(&h.inspect, &expected[4].0.prescription_id).await[0].attention_reason, "coverage_missing");
+
+    // a batch with an undecodable message fails whole: the consumer then goes one by one
+    let good = accepted("SIM100002", (1975, 9, 30), &["97124"], 30, 4);
+    let events = [event(good.encode_to_vec()), event(b"\xffnot protobuf".to_vec())];
+    let spans: Vec<_> = events.iter().map(|e| (e, tracing::Span::none())).collect();
+    let mut tx = rx_platform::tenancy::begin(&h.pool, CLINIC).await.expect("begin");
+    let failed = handler.handle_all(&mut tx, &spans).await;
+    assert!(matches!(failed, Err(rx_messaging::HandlerError::Poison(_))), "{failed:?}");
+    drop(tx);
+    assert!(checked(&h.inspect, &good.prescription_id).await.is_empty(), "nothing of a failed batch is written");
+}

@@ -91,15 +91,30 @@ struct Client {
     claims: ClaimsServiceClient<Channel>,
 }
 
+/// Connects to a service, trying again for a moment when refused: a service that has just
+/// printed its listening line can still refuse a burst of connections for a few milliseconds
+/// (seen once in ~40 runs of make bench's load run).
+async fn channel(url: &str) -> anyhow::Result<Channel> {
+    let endpoint = Endpoint::from_shared(url.to_owned())?.connect_timeout(Duration::from_secs(5));
+    let mut tries = 0;
+    loop {
+        match endpoint.connect().await {
+            Ok(channel) => return Ok(channel),
+            Err(_) if tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(anyhow::anyhow!("cannot connect to {url}: {e}")),
+        }
+    }
+}
+
 impl Client {
     async fn connect(args: &Args) -> anyhow::Result<Self> {
-        let channel = |url: &str| -> anyhow::Result<Endpoint> {
-            Ok(Endpoint::from_shared(url.to_owned())?.connect_timeout(Duration::from_secs(5)))
-        };
         Ok(Self {
-            intake: IntakeServiceClient::new(channel(&args.intake)?.connect().await?),
-            benefits: BenefitsServiceClient::new(channel(&args.benefits)?.connect().await?),
-            claims: ClaimsServiceClient::new(channel(&args.claims)?.connect().await?),
+            intake: IntakeServiceClient::new(channel(&args.intake).await?),
+            benefits: BenefitsServiceClient::new(channel(&args.benefits).await?),
+            claims: ClaimsServiceClient::new(channel(&args.claims).await?),
         })
     }
 }

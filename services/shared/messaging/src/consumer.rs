@@ -52,6 +52,22 @@ pub trait Handler: Send + Sync + 'static {
         tx: &'a mut PgConnection,
         event: &'a Event,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+
+    /// Applies a batch's events (each with the span it is handled in) in one transaction. By
+    /// default one after the other; a handler that waits on something slow overrides it to do
+    /// every wait before the batch's first write, so the batch holds no lock while it waits.
+    fn handle_all<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [(&'a Event, tracing::Span)],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a {
+        async move {
+            for (event, span) in events {
+                self.handle(&mut *tx, event).instrument(span.clone()).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// How a consumer runs.
@@ -67,8 +83,9 @@ pub struct ConsumerConfig {
     pub transient_attempts: u32,
     /// Deliveries of one clinic applied in one transaction when several are already waiting
     /// (1: each alone). Saves a transaction and its commit per message under load; a batch
-    /// that fails is applied again message by message. Only for handlers that wait on nothing
-    /// slow inside the transaction: a batch holds its transaction for all its messages.
+    /// that fails is applied again message by message. A batch holds its transaction for all
+    /// its messages: only for handlers that wait on nothing slow, or whose
+    /// [`Handler::handle_all`] does its waits at once and before writing.
     pub batch: usize,
 }
 
@@ -328,15 +345,17 @@ async fn apply_together<H: Handler>(
     .into_iter()
     .collect();
     let mut outcomes = Vec::with_capacity(events.len());
+    let mut applied = Vec::with_capacity(events.len());
     for (event, span) in events {
         // a message id twice in one batch takes effect once, like a redelivery
         if fresh.remove(&event.id) {
-            handler.handle(&mut tx, event).instrument(span.clone()).await?;
+            applied.push((*event, span.clone()));
             outcomes.push(Outcome::Processed);
         } else {
             outcomes.push(Outcome::Duplicate);
         }
     }
+    handler.handle_all(&mut tx, &applied).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

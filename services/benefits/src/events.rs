@@ -19,7 +19,7 @@ use crate::app::App;
 use crate::check::Performed;
 use crate::config::BenefitsConfig;
 use crate::estimate;
-use crate::store::{self, Coverage, NewCheck, Relationship, SeenPrescription};
+use crate::store::{self, Coverage, FirstSeen, NewCheck, Relationship, SeenPrescription};
 use crate::summary::{Decision, Summary, money};
 
 pub const PRESCRIPTION_ACCEPTED: &str = "prescription.accepted.v1";
@@ -112,11 +112,13 @@ fn patient_costs(
 }
 
 /// Records a check of a prescription and writes its `eligibility.checked.v1` to the outbox,
-/// in the caller's transaction. Used for the first check and for every later recheck.
+/// in the caller's transaction. Used for the first check (`first_seen`: the prescription is
+/// recorded with it) and for every later recheck.
 pub async fn announce(
     tx: &mut PgConnection,
     fees: &benefits_domain::FeeSchedule,
     seen: &SeenPrescription<'_>,
+    first_seen: Option<FirstSeen<'_>>,
     performed: &Performed,
     recheck_base: std::time::Duration,
     at_rest: &rx_seal::AtRest,
@@ -156,6 +158,7 @@ pub async fn announce(
             checked_at: if performed.from_cache { now } else { performed.checked_at },
             from_cache: performed.from_cache,
             artifacts: &performed.artifacts,
+            first_seen,
         },
         at_rest,
         Some(&event),
@@ -258,9 +261,10 @@ impl PrescriptionAcceptedHandler {
             minutes_per_session: read.accepted.minutes_per_session,
             sessions: read.accepted.sessions,
         };
-        store::record_prescription(tx, &seen, read.hinted.as_ref()).await?;
+        // recorded with the check, with the coverage the event named, if any
+        let first_seen = FirstSeen { prescription: &seen, coverage: read.hinted.as_ref() };
         let config = &self.app.checker.config;
-        announce(tx, &fees, &seen, performed, config.recheck_every, &config.at_rest).await?;
+        announce(tx, &fees, &seen, Some(first_seen), performed, config.recheck_every, &config.at_rest).await?;
         Ok(())
     }
 }

@@ -198,6 +198,7 @@ impl Benefits {
                     checked_at: performed.checked_at,
                     from_cache: false,
                     artifacts: &performed.artifacts,
+                    first_seen: None,
                 },
                 &checker.config.at_rest,
                 None,

@@ -78,7 +78,7 @@ async fn recheck(app: &App, item: &DueRecheck, base: Duration) -> Result<(), Sto
     }
     let fees = app.fees(&item.clinic_id).await?;
     let mut tx = rx_platform::tenancy::begin(pool, &item.clinic_id).await?;
-    events::announce(&mut tx, &fees, &item.seen(), &performed, base, &app.checker.config.at_rest).await?;
+    events::announce(&mut tx, &fees, &item.seen(), None, &performed, base, &app.checker.config.at_rest).await?;
     // Answered: no more rechecks (the claim moved the next attempt a lease ahead).
     store::schedule_recheck(&mut tx, &item.clinic_id, item.prescription_id, None).await?;
     tx.commit().await?;

@@ -84,14 +84,18 @@ impl std::fmt::Debug for Coverage {
 }
 
 /// The statement that stores a patient's coverage from parameters `$1`–`$11` (see
-/// [`upsert_coverage`]): used alone and before the prescription in [`record_prescription`].
+/// [`upsert_coverage`]), when `$guard` (SQL ending in `AND`, or empty) holds: used alone and
+/// with a prescription's first check in [`insert_check`].
 macro_rules! upsert_coverage_sql {
-    () => {
-        "INSERT INTO coverages (clinic_id, patient_id, payer_id, member_id, relationship, patient_family,
+    ($guard:literal) => {
+        concat!(
+            "INSERT INTO coverages (clinic_id, patient_id, payer_id, member_id, relationship, patient_family,
              patient_given, patient_birth_date, subscriber_family, subscriber_given, subscriber_birth_date)
          SELECT $1::text, $2::uuid, $3::text, $4::text, $5::text, $6::text, $7::text, $8::date, $9::text,
                 $10::text, $11::date
-         WHERE NOT EXISTS (
+         WHERE ",
+            $guard,
+            " NOT EXISTS (
              SELECT FROM coverages WHERE clinic_id = $1 AND patient_id = $2
                  AND (payer_id, member_id, relationship, patient_family, patient_given, patient_birth_date,
                       subscriber_family, subscriber_given, subscriber_birth_date)
@@ -102,6 +106,7 @@ macro_rules! upsert_coverage_sql {
              patient_birth_date = EXCLUDED.patient_birth_date, subscriber_family = EXCLUDED.subscriber_family,
              subscriber_given = EXCLUDED.subscriber_given, subscriber_birth_date = EXCLUDED.subscriber_birth_date,
              updated_at = now()"
+        )
     };
 }
 
@@ -109,26 +114,26 @@ macro_rules! upsert_coverage_sql {
 /// would lock the patient's row until the caller commits, and every prescription of that
 /// patient (the consumer writes the coverage each one names) would queue behind it.
 pub async fn upsert_coverage(conn: &mut PgConnection, c: &Coverage) -> Result<(), StoreError> {
-    bind_coverage(sqlx::query(upsert_coverage_sql!()), c).execute(conn).await?;
+    bind_coverage(sqlx::query(upsert_coverage_sql!("")), Some(c)).execute(conn).await?;
     Ok(())
 }
 
 type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
-/// Binds a coverage as `$1`–`$11` of `upsert_coverage_sql!`.
-fn bind_coverage<'q>(query: PgQuery<'q>, c: &'q Coverage) -> PgQuery<'q> {
+/// Binds a coverage (or, for none, nulls) as `$1`–`$11` of `upsert_coverage_sql!`.
+fn bind_coverage<'q>(query: PgQuery<'q>, c: Option<&'q Coverage>) -> PgQuery<'q> {
     query
-        .bind(&c.clinic_id)
-        .bind(c.patient_id)
-        .bind(&c.payer_id)
-        .bind(&c.member_id)
-        .bind(c.relationship.as_str())
-        .bind(&c.patient_family)
-        .bind(&c.patient_given)
-        .bind(c.patient_birth_date)
-        .bind(&c.subscriber_family)
-        .bind(&c.subscriber_given)
-        .bind(c.subscriber_birth_date)
+        .bind(c.map(|c| &c.clinic_id))
+        .bind(c.map(|c| c.patient_id))
+        .bind(c.map(|c| &c.payer_id))
+        .bind(c.map(|c| &c.member_id))
+        .bind(c.map(|c| c.relationship.as_str()))
+        .bind(c.map(|c| &c.patient_family))
+        .bind(c.map(|c| &c.patient_given))
+        .bind(c.and_then(|c| c.patient_birth_date))
+        .bind(c.map(|c| &c.subscriber_family))
+        .bind(c.map(|c| &c.subscriber_given))
+        .bind(c.and_then(|c| c.subscriber_birth_date))
 }
 
 pub async fn upsert_coverage_pool(pool: &PgPool, c: &Coverage) -> Result<(), StoreError> {
@@ -268,6 +273,16 @@ pub struct NewCheck<'a> {
     pub checked_at: OffsetDateTime,
     pub from_cache: bool,
     pub artifacts: &'a [Artifact],
+    /// Set for a prescription's first check: the prescription is recorded with it.
+    pub first_seen: Option<FirstSeen<'a>>,
+}
+
+/// A prescription benefits sees for the first time, with the coverage its event named (stored
+/// for the patient), recorded in the statement of its first check.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstSeen<'a> {
+    pub prescription: &'a SeenPrescription<'a>,
+    pub coverage: Option<&'a Coverage>,
 }
 
 /// Where a check's X12 artifact is bound when sealed: its clinic, check, kind and attempt.
@@ -275,8 +290,9 @@ pub fn artifact_aad(clinic_id: &str, check_id: Uuid, kind: &str, attempt: i32) -
     format!("{clinic_id}/eligibility-check/{check_id}/{kind}/{attempt}").into_bytes()
 }
 
-/// Records a check, its raw X12 (sealed: a 270/271 names the patient) and the event that
-/// announces it, if any, in one statement: the rows travel and commit together.
+/// Records a check, its raw X12 (sealed: a 270/271 names the patient), the event that
+/// announces it, if any, and for a first check the prescription and its coverage, in one
+/// statement: the rows travel and commit together.
 pub async fn insert_check(
     conn: &mut PgConnection,
     c: &NewCheck<'_>,
@@ -293,43 +309,60 @@ pub async fn insert_check(
     let kinds: Vec<&str> = c.artifacts.iter().map(|a| a.kind).collect();
     let attempts: Vec<i32> = c.artifacts.iter().map(|a| a.attempt).collect();
     let recorded: Vec<OffsetDateTime> = c.artifacts.iter().map(|a| a.recorded_at).collect();
-    sqlx::query(
-        "WITH checked AS (
+    let seen = c.first_seen.map(|f| f.prescription);
+    let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    let query = sqlx::query(concat!(
+        "WITH coverage AS (",
+        upsert_coverage_sql!("$1::text IS NOT NULL AND"),
+        "),
+         seen AS (
+             INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures,
+                                             minutes_per_session, sessions)
+             SELECT $12::text, $13::uuid, $14::uuid, $15::text[], $16::int, $17::int WHERE $13::uuid IS NOT NULL
+             ON CONFLICT (clinic_id, prescription_id) DO NOTHING),
+         checked AS (
              INSERT INTO eligibility_checks (id, clinic_id, patient_id, payer_id, service_type, prescription_id,
                  decision, attention_reason, summary, checked_at, from_cache, payer_answered)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             VALUES ($18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
              RETURNING id, clinic_id),
          event AS (
              INSERT INTO outbox (id, routing_key, clinic_id, payload, headers)
-             SELECT $17, $18, $19, $20, $21 WHERE $17::uuid IS NOT NULL)
+             SELECT $34, $35, $36, $37, $38 WHERE $34::uuid IS NOT NULL)
          INSERT INTO x12_artifacts (check_id, clinic_id, kind, attempt, content, recorded_at)
          SELECT checked.id, checked.clinic_id, a.kind, a.attempt, a.content, a.recorded_at
-         FROM checked, unnest($13::text[], $14::int[], $15::bytea[], $16::timestamptz[])
-             AS a (kind, attempt, content, recorded_at)",
-    )
-    .bind(c.id)
-    .bind(c.clinic_id)
-    .bind(c.patient_id)
-    .bind(&c.summary.payer_id)
-    .bind(&c.summary.service_type)
-    .bind(c.prescription_id)
-    .bind(c.summary.decision.as_str())
-    .bind(&c.summary.attention_reason)
-    .bind(summary)
-    .bind(c.checked_at)
-    .bind(c.from_cache)
-    .bind(c.summary.payer_answered)
-    .bind(kinds)
-    .bind(attempts)
-    .bind(sealed)
-    .bind(recorded)
-    .bind(event.map(|e| e.id))
-    .bind(event.map(|e| e.routing_key.as_str()))
-    .bind(event.map(|e| e.clinic_id.as_str()))
-    .bind(event.map(|e| e.payload.as_slice()))
-    .bind(event.map(|e| &e.headers))
-    .execute(&mut *conn)
-    .await?;
+         FROM checked, unnest($30::text[], $31::int[], $32::bytea[], $33::timestamptz[])
+             AS a (kind, attempt, content, recorded_at)"
+    ));
+    bind_coverage(query, c.first_seen.and_then(|f| f.coverage))
+        .bind(seen.map(|p| p.clinic_id))
+        .bind(seen.map(|p| p.prescription_id))
+        .bind(seen.map(|p| p.patient_id))
+        .bind(seen.map(|p| p.procedures))
+        .bind(seen.map(|p| count(p.minutes_per_session)))
+        .bind(seen.map(|p| count(p.sessions)))
+        .bind(c.id)
+        .bind(c.clinic_id)
+        .bind(c.patient_id)
+        .bind(&c.summary.payer_id)
+        .bind(&c.summary.service_type)
+        .bind(c.prescription_id)
+        .bind(c.summary.decision.as_str())
+        .bind(&c.summary.attention_reason)
+        .bind(summary)
+        .bind(c.checked_at)
+        .bind(c.from_cache)
+        .bind(c.summary.payer_answered)
+        .bind(kinds)
+        .bind(attempts)
+        .bind(sealed)
+        .bind(recorded)
+        .bind(event.map(|e| e.id))
+        .bind(event.map(|e| e.routing_key.as_str()))
+        .bind(event.map(|e| e.clinic_id.as_str()))
+        .bind(event.map(|e| e.payload.as_slice()))
+        .bind(event.map(|e| &e.headers))
+        .execute(&mut *conn)
+        .await?;
     if event.is_some() {
         rx_messaging::outbox::written(conn).await?;
     }
@@ -345,42 +378,6 @@ pub struct SeenPrescription<'a> {
     pub procedures: &'a [String],
     pub minutes_per_session: u32,
     pub sessions: u32,
-}
-
-/// Records a prescription as seen and, when the event named one, the patient's coverage, in one
-/// statement.
-pub async fn record_prescription(
-    conn: &mut PgConnection,
-    p: &SeenPrescription<'_>,
-    coverage: Option<&Coverage>,
-) -> Result<(), StoreError> {
-    let query = match coverage {
-        Some(c) => bind_coverage(
-            sqlx::query(concat!(
-                "WITH coverage AS (",
-                upsert_coverage_sql!(),
-                ")
-                 INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures,
-                                                 minutes_per_session, sessions)
-                 VALUES ($12, $13, $14, $15, $16, $17) ON CONFLICT (clinic_id, prescription_id) DO NOTHING"
-            )),
-            c,
-        ),
-        None => sqlx::query(
-            "INSERT INTO prescriptions_seen (clinic_id, prescription_id, patient_id, procedures, minutes_per_session, sessions)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, prescription_id) DO NOTHING",
-        ),
-    };
-    query
-        .bind(p.clinic_id)
-        .bind(p.prescription_id)
-        .bind(p.patient_id)
-        .bind(p.procedures)
-        .bind(i32::try_from(p.minutes_per_session).unwrap_or(i32::MAX))
-        .bind(i32::try_from(p.sessions).unwrap_or(i32::MAX))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 /// Sets when a prescription's check is tried again (`None`: settled, no more rechecks).

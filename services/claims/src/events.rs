@@ -31,25 +31,60 @@ impl From<StoreError> for HandlerError {
     }
 }
 
-impl Handler for ClaimsEventHandler {
-    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
+/// The rows events carry: prescriptions' scope and their eligibility answers.
+#[derive(Debug, Default)]
+struct Rows {
+    prescriptions: Vec<PrescriptionRow>,
+    coverages: Vec<CoverageRow>,
+}
+
+impl Rows {
+    /// Adds what `event` carries; an event that cannot be read is poison.
+    fn add(&mut self, event: &Event) -> Result<(), HandlerError> {
         let poison = |e: prost::DecodeError| HandlerError::Poison(format!("undecodable {}: {e}", event.routing_key));
         match event.routing_key.as_str() {
             PRESCRIPTION_ACCEPTED => {
                 let accepted = PrescriptionAccepted::decode(event.payload.as_slice()).map_err(poison)?;
                 let row = prescription_row(&event.clinic_id, &accepted).map_err(HandlerError::Poison)?;
-                store::upsert_prescription(tx, &row).await?;
                 tracing::info!(prescription_id = %row.id, "prescription scope stored");
+                self.prescriptions.push(row);
             }
             ELIGIBILITY_CHECKED => {
                 let checked = EligibilityChecked::decode(event.payload.as_slice()).map_err(poison)?;
                 let row = coverage_row(&event.clinic_id, &checked).map_err(HandlerError::Poison)?;
-                store::upsert_coverage(tx, &row).await?;
                 tracing::info!(prescription_id = %row.prescription_id, decision = %row.decision, "coverage stored");
+                self.coverages.push(row);
             }
             other => return Err(HandlerError::Poison(format!("unexpected routing key {other}"))),
         }
         Ok(())
+    }
+
+    /// Writes them: one statement per kind, however many events.
+    async fn store(&self, tx: &mut PgConnection) -> Result<(), HandlerError> {
+        if !self.prescriptions.is_empty() {
+            store::upsert_prescriptions(tx, &self.prescriptions).await?;
+        }
+        if !self.coverages.is_empty() {
+            store::upsert_coverages(tx, &self.coverages).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Handler for ClaimsEventHandler {
+    async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
+        let mut rows = Rows::default();
+        rows.add(event)?;
+        rows.store(tx).await
+    }
+
+    async fn handle_all(&self, tx: &mut PgConnection, events: &[(&Event, tracing::Span)]) -> Result<(), HandlerError> {
+        let mut rows = Rows::default();
+        for (event, span) in events {
+            span.in_scope(|| rows.add(event))?;
+        }
+        rows.store(tx).await
     }
 }
 

@@ -74,13 +74,43 @@ const PRESCRIPTION_COLUMNS: &str = "id, clinic_id, patient_id, patient_family, p
      patient_sex, patient_address::text AS patient_address, payer_id, payer_name, member_id, relationship, prescriber_npi, prescriber_family, prescriber_given, diagnoses, \
      procedures, sessions, valid_from, valid_until, body_sites::text AS body_sites";
 
-/// Stores (or replaces, when intake sends it again after review) a prescription's scope.
-pub async fn upsert_prescription(conn: &mut PgConnection, p: &PrescriptionRow) -> StoreResult<()> {
+/// Stores (or replaces, when intake sends it again after review) prescriptions' scope, in one
+/// statement however many there are. Of several rows for one prescription the last wins, as if
+/// each were stored in turn (one statement may not update a row twice).
+pub async fn upsert_prescriptions(conn: &mut PgConnection, rows: &[PrescriptionRow]) -> StoreResult<()> {
+    let mut latest: Vec<&PrescriptionRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        latest.retain(|kept| kept.id != row.id);
+        latest.push(row);
+    }
+    let rows: Vec<serde_json::Value> = latest
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.id, "clinic_id": p.clinic_id, "patient_id": p.patient_id,
+                "patient_family": p.patient_family, "patient_given": p.patient_given,
+                "patient_birth_date": p.patient_birth_date.map(|d| d.to_string()), "payer_id": p.payer_id,
+                "payer_name": p.payer_name, "member_id": p.member_id, "relationship": p.relationship,
+                "prescriber_npi": p.prescriber_npi, "prescriber_family": p.prescriber_family,
+                "prescriber_given": p.prescriber_given, "diagnoses": p.diagnoses, "procedures": p.procedures,
+                "sessions": p.sessions, "valid_from": p.valid_from.to_string(),
+                "valid_until": p.valid_until.to_string(), "body_sites": p.body_sites,
+                "patient_sex": p.patient_sex, "patient_address": p.patient_address,
+            })
+        })
+        .collect();
     sqlx::query(
         "INSERT INTO prescriptions (id, clinic_id, patient_id, patient_family, patient_given, patient_birth_date,
              payer_id, payer_name, member_id, relationship, prescriber_npi, prescriber_family, prescriber_given,
              diagnoses, procedures, sessions, valid_from, valid_until, body_sites, patient_sex, patient_address)
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19::jsonb,$20,$21::jsonb)
+         SELECT id, clinic_id, patient_id, patient_family, patient_given, patient_birth_date, payer_id, payer_name,
+                member_id, relationship, prescriber_npi, prescriber_family, prescriber_given, diagnoses, procedures,
+                sessions, valid_from, valid_until, body_sites::jsonb, patient_sex, patient_address::jsonb
+         FROM jsonb_to_recordset($1) AS r (id uuid, clinic_id text, patient_id uuid, patient_family text,
+             patient_given text, patient_birth_date date, payer_id text, payer_name text, member_id text,
+             relationship text, prescriber_npi text, prescriber_family text, prescriber_given text,
+             diagnoses text[], procedures text[], sessions int, valid_from date, valid_until date,
+             body_sites text, patient_sex text, patient_address text)
          ON CONFLICT (id) DO UPDATE SET patient_family = EXCLUDED.patient_family,
              patient_sex = EXCLUDED.patient_sex, patient_address = EXCLUDED.patient_address,
              patient_given = EXCLUDED.patient_given, patient_birth_date = EXCLUDED.patient_birth_date,
@@ -91,27 +121,7 @@ pub async fn upsert_prescription(conn: &mut PgConnection, p: &PrescriptionRow) -
              valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, body_sites = EXCLUDED.body_sites
          WHERE prescriptions.clinic_id = EXCLUDED.clinic_id",
     )
-    .bind(p.id)
-    .bind(&p.clinic_id)
-    .bind(p.patient_id)
-    .bind(&p.patient_family)
-    .bind(&p.patient_given)
-    .bind(p.patient_birth_date)
-    .bind(&p.payer_id)
-    .bind(&p.payer_name)
-    .bind(&p.member_id)
-    .bind(&p.relationship)
-    .bind(&p.prescriber_npi)
-    .bind(&p.prescriber_family)
-    .bind(&p.prescriber_given)
-    .bind(&p.diagnoses)
-    .bind(&p.procedures)
-    .bind(p.sessions)
-    .bind(p.valid_from)
-    .bind(p.valid_until)
-    .bind(&p.body_sites)
-    .bind(&p.patient_sex)
-    .bind(&p.patient_address)
+    .bind(sqlx::types::Json(rows))
     .execute(conn)
     .await?;
     Ok(())
@@ -133,21 +143,30 @@ pub struct CoverageRow {
     pub payer_id: String,
 }
 
-/// Keeps the newest check: an older answer delivered late does not overwrite a newer one.
-pub async fn upsert_coverage(conn: &mut PgConnection, c: &CoverageRow) -> StoreResult<()> {
+/// Keeps the newest check of each prescription, in one statement however many there are: an
+/// older answer, delivered late or earlier in the same batch, does not overwrite a newer one.
+pub async fn upsert_coverages(conn: &mut PgConnection, rows: &[CoverageRow]) -> StoreResult<()> {
+    let mut newest: Vec<&CoverageRow> = Vec::with_capacity(rows.len());
+    for row in rows {
+        match newest.iter_mut().find(|kept| kept.prescription_id == row.prescription_id) {
+            Some(kept) if kept.checked_at <= row.checked_at => *kept = row,
+            Some(_) => {}
+            None => newest.push(row),
+        }
+    }
     sqlx::query(
         "INSERT INTO coverage_checks (prescription_id, clinic_id, patient_id, decision, checked_at, payer_id)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[])
          ON CONFLICT (prescription_id) DO UPDATE SET decision = EXCLUDED.decision,
              checked_at = EXCLUDED.checked_at, payer_id = EXCLUDED.payer_id, updated_at = now()
          WHERE coverage_checks.clinic_id = EXCLUDED.clinic_id AND coverage_checks.checked_at <= EXCLUDED.checked_at",
     )
-    .bind(c.prescription_id)
-    .bind(&c.clinic_id)
-    .bind(&c.patient_id)
-    .bind(&c.decision)
-    .bind(c.checked_at)
-    .bind(&c.payer_id)
+    .bind(newest.iter().map(|c| c.prescription_id).collect::<Vec<_>>())
+    .bind(newest.iter().map(|c| c.clinic_id.as_str()).collect::<Vec<_>>())
+    .bind(newest.iter().map(|c| c.patient_id.as_str()).collect::<Vec<_>>())
+    .bind(newest.iter().map(|c| c.decision.as_str()).collect::<Vec<_>>())
+    .bind(newest.iter().map(|c| c.checked_at).collect::<Vec<_>>())
+    .bind(newest.iter().map(|c| c.payer_id.as_str()).collect::<Vec<_>>())
     .execute(conn)
     .await?;
     Ok(())

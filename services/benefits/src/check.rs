@@ -83,10 +83,28 @@ impl Checker {
         coverage: &Coverage,
         service_type: &str,
     ) -> Result<Option<Performed>, StoreError> {
+        Ok(self.cached_all_in(conn, &[(coverage, service_type)]).await?.pop().flatten())
+    }
+
+    /// [`Self::cached_in`] for several coverages, in one read: an answer (or none) for each, in
+    /// order.
+    pub async fn cached_all_in(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        asked: &[(&Coverage, &str)],
+    ) -> Result<Vec<Option<Performed>>, StoreError> {
         let since = self.cache_since(OffsetDateTime::now_utc());
-        let c = coverage;
-        let hit = store::cached_check_in(conn, &c.clinic_id, c.patient_id, &c.payer_id, service_type, since).await?;
-        Ok(hit.map(Self::from_cache))
+        let keys: Vec<store::CacheKey<'_>> = asked
+            .iter()
+            .map(|(c, service_type)| store::CacheKey {
+                clinic_id: &c.clinic_id,
+                patient_id: c.patient_id,
+                payer_id: &c.payer_id,
+                service_type,
+            })
+            .collect();
+        let hits = store::cached_checks_in(conn, &keys, since).await?;
+        Ok(hits.into_iter().map(|hit| hit.map(Self::from_cache)).collect())
     }
 
     fn from_cache(hit: StoredCheck) -> Performed {

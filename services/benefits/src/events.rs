@@ -198,7 +198,7 @@ struct Read {
 }
 
 impl PrescriptionAcceptedHandler {
-    /// Decodes the event and reads what its check needs, in the clinic-scoped transaction.
+    /// Decodes an event and finds the coverage it names; `cached` is left for [`Self::read_all`].
     async fn read(&self, tx: &mut PgConnection, event: &Event) -> Result<Read, HandlerError> {
         if event.routing_key != PRESCRIPTION_ACCEPTED {
             return Err(HandlerError::Poison(format!("unexpected routing key {}", event.routing_key)));
@@ -222,11 +222,32 @@ impl PrescriptionAcceptedHandler {
             None => store::coverage_in(tx, &clinic, patient_id).await?,
         };
         let service_type = coverage.as_ref().map(|c| checker.service_type(&c.payer_id, "")).unwrap_or_default();
-        let cached = match &coverage {
-            Some(c) => checker.cached_in(tx, c, &service_type).await?,
-            None => None,
-        };
-        Ok(Read { clinic, accepted: a, prescription_id, patient_id, hinted, coverage, service_type, cached })
+        Ok(Read { clinic, accepted: a, prescription_id, patient_id, hinted, coverage, service_type, cached: None })
+    }
+
+    /// Reads every event (each in its span), then the day's cached answers for all of them in
+    /// one statement, in the clinic-scoped transaction.
+    async fn read_all(
+        &self,
+        tx: &mut PgConnection,
+        events: &[(&Event, tracing::Span)],
+    ) -> Result<Vec<Read>, HandlerError> {
+        let mut reads = Vec::with_capacity(events.len());
+        for (event, span) in events {
+            reads.push(self.read(tx, event).instrument(span.clone()).await?);
+        }
+        let asked: Vec<(usize, (&Coverage, &str))> = reads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.coverage.as_ref().map(|c| (i, (c, r.service_type.as_str()))))
+            .collect();
+        let keys: Vec<(&Coverage, &str)> = asked.iter().map(|(_, key)| *key).collect();
+        let hits = self.app.checker.cached_all_in(tx, &keys).await?;
+        let slots: Vec<usize> = asked.iter().map(|(i, _)| *i).collect();
+        for (i, hit) in slots.into_iter().zip(hits) {
+            reads[i].cached = hit;
+        }
+        Ok(reads)
     }
 
     /// The check of a read event: the cached one, else the payer's answer (the one wait).
@@ -271,19 +292,13 @@ impl PrescriptionAcceptedHandler {
 
 impl Handler for PrescriptionAcceptedHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
-        let read = self.read(tx, event).await?;
-        // the payer call, before any write of this transaction (reads share it)
-        let performed = self.perform(&read).await?;
-        self.write(tx, &read, &performed).await
+        self.handle_all(tx, &[(event, tracing::Span::current())]).await
     }
 
     /// Reads every event, asks the payer for all the cache did not answer at once (the batch
     /// waits for the slowest answer, not their sum), then writes: no lock is held while waiting.
     async fn handle_all(&self, tx: &mut PgConnection, events: &[(&Event, tracing::Span)]) -> Result<(), HandlerError> {
-        let mut reads = Vec::with_capacity(events.len());
-        for (event, span) in events {
-            reads.push(self.read(tx, event).instrument(span.clone()).await?);
-        }
+        let reads = self.read_all(tx, events).await?;
         let performed = futures_util::future::try_join_all(
             reads.iter().zip(events).map(|(read, (_, span))| self.perform(read).instrument(span.clone())),
         )

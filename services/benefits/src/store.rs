@@ -212,30 +212,47 @@ fn stored(r: &sqlx::postgres::PgRow) -> Result<StoredCheck, StoreError> {
     })
 }
 
-/// The newest answered check for the key since `since` (the cache), in the caller's
-/// clinic-scoped transaction.
-pub async fn cached_check_in(
+/// What an answer is cached under.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheKey<'a> {
+    pub clinic_id: &'a str,
+    pub patient_id: Uuid,
+    pub payer_id: &'a str,
+    pub service_type: &'a str,
+}
+
+/// The newest answered check since `since` (the cache) for each key, in the caller's
+/// clinic-scoped transaction and one statement: an answer (or none) per key, in order.
+pub async fn cached_checks_in(
     conn: &mut PgConnection,
-    clinic_id: &str,
-    patient_id: Uuid,
-    payer_id: &str,
-    service_type: &str,
+    keys: &[CacheKey<'_>],
     since: OffsetDateTime,
-) -> Result<Option<StoredCheck>, StoreError> {
-    let row = sqlx::query(
-        "SELECT id, summary, checked_at FROM eligibility_checks
-         WHERE clinic_id = $1 AND patient_id = $2 AND payer_id = $3 AND service_type = $4
-           AND payer_answered AND NOT from_cache AND checked_at >= $5
-         ORDER BY checked_at DESC LIMIT 1",
+) -> Result<Vec<Option<StoredCheck>>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT k.n, c.id, c.summary, c.checked_at
+         FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[])
+             WITH ORDINALITY AS k (clinic_id, patient_id, payer_id, service_type, n)
+         CROSS JOIN LATERAL (
+             SELECT id, summary, checked_at FROM eligibility_checks
+             WHERE clinic_id = k.clinic_id AND patient_id = k.patient_id AND payer_id = k.payer_id
+               AND service_type = k.service_type AND payer_answered AND NOT from_cache AND checked_at >= $5
+             ORDER BY checked_at DESC LIMIT 1) c",
     )
-    .bind(clinic_id)
-    .bind(patient_id)
-    .bind(payer_id)
-    .bind(service_type)
+    .bind(keys.iter().map(|k| k.clinic_id).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.patient_id).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.payer_id).collect::<Vec<_>>())
+    .bind(keys.iter().map(|k| k.service_type).collect::<Vec<_>>())
     .bind(since)
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    row.as_ref().map(stored).transpose()
+    let mut found = vec![None; keys.len()];
+    for row in &rows {
+        let n: i64 = row.try_get("n")?;
+        let slot = usize::try_from(n - 1).ok().and_then(|i| found.get_mut(i));
+        let slot = slot.ok_or(StoreError::Corrupt("cache row for no key".into()))?;
+        *slot = Some(stored(row)?);
+    }
+    Ok(found)
 }
 
 /// The newest check of a patient, whatever its payer or service type.

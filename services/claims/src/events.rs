@@ -74,9 +74,7 @@ impl Rows {
 
 impl Handler for ClaimsEventHandler {
     async fn handle(&self, tx: &mut PgConnection, event: &Event) -> Result<(), HandlerError> {
-        let mut rows = Rows::default();
-        rows.add(event)?;
-        rows.store(tx).await
+        self.handle_all(tx, &[(event, tracing::Span::current())]).await
     }
 
     async fn handle_all(&self, tx: &mut PgConnection, events: &[(&Event, tracing::Span)]) -> Result<(), HandlerError> {

@@ -144,7 +144,8 @@ pub struct CoverageRow {
 }
 
 /// Keeps the newest check of each prescription, in one statement however many there are: an
-/// older answer, delivered late or earlier in the same batch, does not overwrite a newer one.
+/// older answer, whether delivered late or beside a newer one in the same batch, does not
+/// overwrite the newer one.
 pub async fn upsert_coverages(conn: &mut PgConnection, rows: &[CoverageRow]) -> StoreResult<()> {
     let mut newest: Vec<&CoverageRow> = Vec::with_capacity(rows.len());
     for row in rows {

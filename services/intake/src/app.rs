@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::canonical::{Canonical, REFERENCES};
 use crate::error::ServiceError;
 use crate::events;
+use crate::patient_ids::PatientIds;
 use crate::reader::{self, Requested};
 use crate::store::{self, HistoryEntry, NewDocument, Record, Verdict};
 
@@ -112,11 +113,13 @@ pub struct Submitted {
 pub struct App {
     pub pool: PgPool,
     pub config: Arc<IntakeConfig>,
+    /// Registry ids of patients seen, so a submission is one statement (see `patient_ids`).
+    pub patients: Arc<PatientIds>,
 }
 
 impl App {
     pub fn new(pool: PgPool, config: IntakeConfig) -> Self {
-        Self { pool, config: Arc::new(config) }
+        Self { pool, config: Arc::new(config), patients: Arc::default() }
     }
 
     fn today(&self) -> Date {
@@ -214,25 +217,11 @@ impl App {
 
         // The relay is woken right after the commit (see `rx_messaging::outbox`).
         let stored = rx_messaging::outbox::waking_relays(async {
-            let mut tx = self.scoped(&s.clinic_id).await?;
-            // the patient is looked up with the document's insert (one round trip) and added
-            // only when the registry does not know them yet
-            let key = store::PatientKey::of(&canonical);
-            let Some(stored) = store::insert_document(&mut tx, &doc, self.config.sealer(), key.as_ref()).await? else {
-                tx.rollback().await?;
-                return Ok(None);
-            };
-            let document_id = stored.document_id;
-            store::insert_pages(&mut tx, &s.clinic_id, document_id, &read.pages, self.config.sealer()).await?;
-            let patient_id = match (&key, stored.patient_id) {
-                (Some(key), None) => Some(store::create_patient(&mut tx, &s.clinic_id, key).await?),
-                (_, found) => found,
-            };
-            let record = Record {
+            let mut record = Record {
                 id: Uuid::now_v7(),
                 clinic_id: s.clinic_id.clone(),
-                document_id,
-                patient_id,
+                document_id: Uuid::now_v7(),
+                patient_id: None,
                 status: verdict.status.to_owned(),
                 format: doc.format.to_owned(),
                 canonical,
@@ -240,18 +229,53 @@ impl App {
                 valid_from: verdict.valid_from,
                 valid_until: verdict.valid_until,
             };
-            let event = if verdict.status == "accepted" {
-                events::accepted(&record)
-            } else {
-                events::needs_review(&record, &verdict.reasons)
-            };
-            let event = rx_messaging::outbox::row(&event);
-            let audit = s.audit.as_ref().map(|call| call.ok_row(resource_of(&record)));
-            let received =
-                store::insert_prescription(&mut tx, &record, &verdict, "system", &event, audit.as_ref()).await?;
-            rx_platform::audit::commit_written(tx, s.audit.as_ref()).await?;
-            // what was just written is the whole view: no read back
-            Ok::<_, ServiceError>(Some(View { record, history: vec![received] }))
+            let key = store::PatientKey::of(&record.canonical);
+            // the id this process last stored for the person, or a new one (see `patient_ids`)
+            record.patient_id = key.as_ref().map(|k| self.patients.hint(&s.clinic_id, k).unwrap_or_else(Uuid::now_v7));
+            let mut tx = self.scoped(&s.clinic_id).await?;
+            // a wrong guess costs one more statement; the guess after it is the registry's id
+            for _ in 0..3 {
+                let event = if verdict.status == "accepted" {
+                    events::accepted(&record)
+                } else {
+                    events::needs_review(&record, &verdict.reasons)
+                };
+                let event = rx_messaging::outbox::row(&event);
+                let audit = s.audit.as_ref().map(|call| call.ok_row(resource_of(&record)));
+                let sealer = self.config.sealer();
+                let new = store::NewSubmission {
+                    doc: &doc,
+                    patient: key.as_ref(),
+                    record: &record,
+                    verdict: &verdict,
+                    event: &event,
+                    audit: audit.as_ref(),
+                };
+                match store::insert_submission(&mut tx, &new, sealer).await? {
+                    store::Written::Stored(received) => {
+                        let pages = &read.pages;
+                        store::insert_pages(&mut tx, &s.clinic_id, record.document_id, pages, sealer).await?;
+                        rx_platform::audit::commit_written(tx, s.audit.as_ref()).await?;
+                        if let (Some(key), Some(id)) = (&key, record.patient_id) {
+                            self.patients.remember(&s.clinic_id, key, id);
+                        }
+                        // what was just written is the whole view: no read back
+                        return Ok::<_, ServiceError>(Some(View { record, history: vec![received] }));
+                    }
+                    store::Written::Duplicate => {
+                        tx.rollback().await?;
+                        return Ok(None);
+                    }
+                    store::Written::PatientIs(Some(id)) => record.patient_id = Some(id),
+                    store::Written::PatientIs(None) => {
+                        // added by a concurrent submission that committed after the statement began
+                        if let Some(key) = &key {
+                            record.patient_id = store::find_patient(&mut tx, &s.clinic_id, key).await?;
+                        }
+                    }
+                }
+            }
+            Err(ServiceError::Internal("the prescription's patient could not be settled".into()))
         })
         .await?;
         let Some(view) = stored else {

@@ -22,6 +22,7 @@ pub mod events;
 pub mod fhir;
 pub mod grpc;
 pub mod mllp;
+pub mod patient_ids;
 pub mod reader;
 pub mod store;
 

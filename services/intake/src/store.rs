@@ -185,52 +185,6 @@ pub async fn insert_unreadable(
     Ok(id)
 }
 
-/// Inserts a readable document; `None` when an earlier one with the same key or bytes exists
-/// (the caller then returns that one's prescription).
-pub async fn insert_document(
-    conn: &mut PgConnection,
-    doc: &NewDocument<'_>,
-    sealer: Sealer<'_>,
-    patient: Option<&PatientKey<'_>>,
-) -> Result<Option<Stored>, ServiceError> {
-    let id = Uuid::now_v7();
-    let sealed = sealer.seal(doc.clinic_id, id, "content", doc.content)?;
-    let (stored, patient_id): (bool, Option<Uuid>) = sqlx::query_as(
-        "WITH stored AS (
-             INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
-                                    channel, readable)
-             VALUES ($1, $2, $3, $4, $5, $9, $6, $7, $8, true)
-             ON CONFLICT DO NOTHING
-             RETURNING id)
-         SELECT EXISTS (SELECT FROM stored),
-                (SELECT id FROM patients WHERE clinic_id = $2 AND family_key = $10 AND given_key = $11
-                   AND birth_date = $12 AND member_id = $13)",
-    )
-    .bind(id)
-    .bind(doc.clinic_id)
-    .bind(sealed)
-    .bind(doc.media_type)
-    .bind(doc.format)
-    .bind(doc.idempotency_key)
-    .bind(doc.source_label)
-    .bind(doc.channel)
-    .bind(rx_seal::fingerprint(doc.content))
-    .bind(patient.map(|p| p.family_key.as_str()))
-    .bind(patient.map(|p| p.given_key.as_str()))
-    .bind(patient.map(|p| p.birth_date))
-    .bind(patient.map(|p| p.member_id))
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(stored.then_some(Stored { document_id: id, patient_id }))
-}
-
-/// A document just stored, and the registry's patient its prescription names if already known.
-#[derive(Debug, Clone, Copy)]
-pub struct Stored {
-    pub document_id: Uuid,
-    pub patient_id: Option<Uuid>,
-}
-
 /// Stores the OCR pages of a document.
 pub async fn insert_pages(
     conn: &mut PgConnection,
@@ -291,6 +245,22 @@ impl<'a> PatientKey<'a> {
             member_id: canonical.first(MEMBER_ID).map(str::trim).unwrap_or_default(),
         })
     }
+
+    pub fn family_key(&self) -> &str {
+        &self.family_key
+    }
+
+    pub fn given_key(&self) -> &str {
+        &self.given_key
+    }
+
+    pub fn birth_date(&self) -> Date {
+        self.birth_date
+    }
+
+    pub fn member_id(&self) -> &str {
+        self.member_id
+    }
 }
 
 /// Finds or creates the clinic's patient with the prescription's name, birth date and member
@@ -311,7 +281,7 @@ pub async fn match_patient(
     }
 }
 
-async fn find_patient(
+pub async fn find_patient(
     conn: &mut PgConnection,
     clinic_id: &str,
     key: &PatientKey<'_>,
@@ -423,45 +393,119 @@ pub async fn remember_references(
     Ok(())
 }
 
-/// Inserts a new prescription with its first history entry, the sender's references to its
-/// patient (as [`remember_references`] does), its event and the call's audit entry, in one
-/// statement: the submission's writes after the document and the patient cost one round trip. Its fields are the
-/// `canonical` column; nothing reads them apart from it (see `migrations/intake/0007`).
-pub async fn insert_prescription(
+/// What [`insert_submission`] did.
+#[derive(Debug, Clone)]
+pub enum Written {
+    /// Everything was written; the entry is the prescription's first history entry.
+    Stored(HistoryEntry),
+    /// An earlier document has the same idempotency key or bytes: nothing of this one was
+    /// written (the caller rolls back and answers with that one's prescription).
+    Duplicate,
+    /// The registry knows the patient by another id than the record's (`None`: a concurrent
+    /// submission added them after this statement began). Nothing was written; the caller
+    /// retries with that id (looked up again when `None`).
+    PatientIs(Option<Uuid>),
+}
+
+/// What a readable submission writes.
+#[derive(Debug, Clone, Copy)]
+pub struct NewSubmission<'a> {
+    pub doc: &'a NewDocument<'a>,
+    /// The prescription's patient, when it names one.
+    pub patient: Option<&'a PatientKey<'a>>,
+    pub record: &'a Record,
+    pub verdict: &'a Verdict,
+    pub event: &'a OutboxRow,
+    /// The call's audit entry, when the channel audits it here.
+    pub audit: Option<&'a EntryRow>,
+}
+
+/// A readable document with its prescription, the prescription's patient (added to the registry
+/// when new), its first history entry, the sender's references to the patient (as
+/// [`remember_references`] does), its event and the call's audit entry, in one statement: a
+/// submission is one round trip between its begin and its commit.
+///
+/// The event names the patient, so the id must be settled before the statement is sent:
+/// `record.patient_id` is the caller's guess (the id this process last stored for `patient`,
+/// or a new one). The statement looks the patient up by `patient` and writes only when the
+/// guess is right, or when the patient is new and is added under it.
+pub async fn insert_submission(
     conn: &mut PgConnection,
-    record: &Record,
-    verdict: &Verdict,
-    by: &str,
-    event: &OutboxRow,
-    audit: Option<&EntryRow>,
-) -> Result<HistoryEntry, ServiceError> {
+    new: &NewSubmission<'_>,
+    sealer: Sealer<'_>,
+) -> Result<Written, ServiceError> {
+    let NewSubmission { doc, patient, record, verdict, event, audit } = *new;
+    if patient.is_some() != record.patient_id.is_some() {
+        return Err(ServiceError::Internal("a patient key without an id, or an id without a key".into()));
+    }
+    const BY: &str = "system";
+    let sealed = sealer.seal(doc.clinic_id, record.document_id, "content", doc.content)?;
     let reason = verdict.reasons.join("; ");
-    let references = record.canonical.values(REFERENCES);
-    let at = sqlx::query_scalar(
-        "WITH prescription AS (
+    let (settled, found, at): (bool, Option<Uuid>, Option<OffsetDateTime>) = sqlx::query_as(
+        "WITH found AS (
+             SELECT id FROM patients
+             WHERE $16::uuid IS NOT NULL AND clinic_id = $2 AND family_key = $10 AND given_key = $11
+               AND birth_date = $12 AND member_id = $13),
+         -- DO NOTHING takes no lock on an existing row, so concurrent submissions for one
+         -- patient do not queue behind each other
+         patient_added AS (
+             INSERT INTO patients (id, clinic_id, family, given, birth_date, member_id, family_key, given_key)
+             SELECT $16, $2, $14, $15, $12, $13, $10, $11
+             WHERE $16::uuid IS NOT NULL AND NOT EXISTS (SELECT FROM found)
+             ON CONFLICT (clinic_id, family_key, given_key, birth_date, member_id) DO NOTHING
+             RETURNING id),
+         settled AS (
+             SELECT $16::uuid IS NULL OR $16 IS NOT DISTINCT FROM (SELECT id FROM found)
+                    OR EXISTS (SELECT FROM patient_added) AS ok),
+         document AS (
+             INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
+                                    channel, readable)
+             SELECT $1, $2, $3, $4, $5, $9, $6, $7, $8, true FROM settled WHERE ok
+             ON CONFLICT DO NOTHING
+             RETURNING id),
+         prescription AS (
              INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
                                         review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+             SELECT $17, $2, id, $16, $18, $19, $20, $21, $22, $23, $24, $25 FROM document
+             RETURNING id),
+         history AS (
+             INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
+             SELECT id, $2, $18, $26, $27 FROM prescription
+             RETURNING at),
          references_added AS (
              INSERT INTO patient_references (clinic_id, reference, patient_id)
-             SELECT $2, r, $4 FROM unnest($15::text[]) AS r WHERE $4::uuid IS NOT NULL
+             SELECT $2, r, $16 FROM unnest($28::text[]) AS r
+             WHERE $16::uuid IS NOT NULL AND EXISTS (SELECT FROM document)
              ON CONFLICT (clinic_id, reference) DO NOTHING),
          references_moved AS (
-             UPDATE patient_references SET patient_id = $4, updated_at = now()
-             WHERE clinic_id = $2 AND reference = ANY($15) AND patient_id <> $4),
+             UPDATE patient_references SET patient_id = $16, updated_at = now()
+             WHERE clinic_id = $2 AND reference = ANY($28) AND patient_id <> $16 AND EXISTS (SELECT FROM document)),
          event AS (
-             INSERT INTO outbox (id, routing_key, clinic_id, payload, headers) VALUES ($16, $17, $18, $19, $20)),
+             INSERT INTO outbox (id, routing_key, clinic_id, payload, headers)
+             SELECT $29, $30, $31, $32, $33 FROM document),
          audited AS (
              INSERT INTO audit_log (id, clinic_id, subject, roles, action, resource_type, resource_id, patient_id,
                                     peer, outcome)
-             SELECT $21, $22, $23, $24, $25, $26, $27, $28, $29, $30 WHERE $21::uuid IS NOT NULL)
-         INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
-         VALUES ($1, $2, $5, $13, $14) RETURNING at",
+             SELECT $34, $35, $36, $37, $38, $39, $40, $41, $42, $43 FROM document WHERE $34::uuid IS NOT NULL)
+         SELECT (SELECT ok FROM settled), (SELECT id FROM found), (SELECT at FROM history)",
     )
-    .bind(record.id)
-    .bind(&record.clinic_id)
     .bind(record.document_id)
+    .bind(doc.clinic_id)
+    .bind(sealed)
+    .bind(doc.media_type)
+    .bind(doc.format)
+    .bind(doc.idempotency_key)
+    .bind(doc.source_label)
+    .bind(doc.channel)
+    .bind(rx_seal::fingerprint(doc.content))
+    .bind(patient.map(|p| p.family_key.as_str()))
+    .bind(patient.map(|p| p.given_key.as_str()))
+    .bind(patient.map(|p| p.birth_date))
+    .bind(patient.map(|p| p.member_id))
+    .bind(patient.map(|p| p.family))
+    .bind(patient.map(|p| p.given))
     .bind(record.patient_id)
+    .bind(record.id)
     .bind(verdict.status)
     .bind(&record.format)
     .bind(sqlx::types::Json(&record.canonical))
@@ -470,9 +514,9 @@ pub async fn insert_prescription(
     .bind(record.canonical.first(crate::canonical::DIAGNOSES))
     .bind(verdict.valid_from)
     .bind(verdict.valid_until)
-    .bind(by)
+    .bind(BY)
     .bind(&reason)
-    .bind(references)
+    .bind(record.canonical.values(REFERENCES))
     .bind(event.id)
     .bind(&event.routing_key)
     .bind(&event.clinic_id)
@@ -490,8 +534,12 @@ pub async fn insert_prescription(
     .bind(audit.map(|a| a.entry.outcome.as_str()))
     .fetch_one(&mut *conn)
     .await?;
+    if !settled {
+        return Ok(Written::PatientIs(found));
+    }
+    let Some(at) = at else { return Ok(Written::Duplicate) };
     rx_messaging::outbox::written(conn).await?;
-    Ok(HistoryEntry { status: verdict.status.to_owned(), at, by: by.to_owned(), reason })
+    Ok(Written::Stored(HistoryEntry { status: verdict.status.to_owned(), at, by: BY.to_owned(), reason }))
 }
 
 /// Saves a changed prescription (fields, status, reasons, window, patient).

@@ -423,7 +423,8 @@ pub struct NewSubmission<'a> {
 /// A readable document with its prescription, the prescription's patient (added to the registry
 /// when new), its first history entry, the sender's references to the patient (as
 /// [`remember_references`] does), its event and the call's audit entry, in one statement: a
-/// submission is one round trip between its begin and its commit.
+/// submission is one round trip between its begin and its commit. The prescription's fields
+/// are its `canonical` column; nothing reads them apart from it (see `migrations/intake/0007`).
 ///
 /// The event names the patient, so the id must be settled before the statement is sent:
 /// `record.patient_id` is the caller's guess (the id this process last stored for `patient`,

@@ -164,25 +164,31 @@ pub async fn insert_unreadable(
     let id = Uuid::now_v7();
     let sealed = sealer.seal(doc.clinic_id, id, "content", doc.content)?;
     let mut tx = rx_platform::tenancy::begin(pool, doc.clinic_id).await?;
-    sqlx::query(
-        "INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
-                                channel, readable, error)
-         VALUES ($1, $2, $3, $4, $5, $10, $6, $7, $8, false, $9)",
-    )
-    .bind(id)
-    .bind(doc.clinic_id)
-    .bind(sealed)
-    .bind(doc.media_type)
-    .bind(doc.format)
-    .bind(doc.idempotency_key)
-    .bind(doc.source_label)
-    .bind(doc.channel)
-    .bind(error)
-    .bind(rx_seal::fingerprint(doc.content))
-    .execute(&mut *tx)
-    .await?;
+    let query = sqlx::query_as::<_, (Uuid,)>(
+        "INSERT INTO documents (id, clinic_id, content, media_type, format, idempotency_key, source_label, channel,
+                                sha256, readable, error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false, $10) RETURNING id",
+    );
+    bind_document(query, id, doc, sealed).bind(error).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+type PgQueryAs<'q, O> = sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>;
+
+/// Binds a document's columns as $1-$9: id, clinic_id, content (sealed), media_type, format,
+/// idempotency_key, source_label, channel, sha256.
+fn bind_document<'q, O>(query: PgQueryAs<'q, O>, id: Uuid, doc: &NewDocument<'q>, sealed: Vec<u8>) -> PgQueryAs<'q, O> {
+    query
+        .bind(id)
+        .bind(doc.clinic_id)
+        .bind(sealed)
+        .bind(doc.media_type)
+        .bind(doc.format)
+        .bind(doc.idempotency_key)
+        .bind(doc.source_label)
+        .bind(doc.channel)
+        .bind(rx_seal::fingerprint(doc.content))
 }
 
 /// Stores the OCR pages of a document.
@@ -442,7 +448,7 @@ pub async fn insert_submission(
     const BY: &str = "system";
     let sealed = sealer.seal(doc.clinic_id, record.document_id, "content", doc.content)?;
     let reason = verdict.reasons.join("; ");
-    let (settled, found, at): (bool, Option<Uuid>, Option<OffsetDateTime>) = sqlx::query_as(
+    let query = sqlx::query_as::<_, (bool, Option<Uuid>, Option<OffsetDateTime>)>(
         "WITH found AS (
              SELECT id FROM patients
              WHERE $16::uuid IS NOT NULL AND clinic_id = $2 AND family_key = $10 AND given_key = $11
@@ -459,9 +465,9 @@ pub async fn insert_submission(
              SELECT $16::uuid IS NULL OR $16 IS NOT DISTINCT FROM (SELECT id FROM found)
                     OR EXISTS (SELECT FROM patient_added) AS ok),
          document AS (
-             INSERT INTO documents (id, clinic_id, content, media_type, format, sha256, idempotency_key, source_label,
-                                    channel, readable)
-             SELECT $1, $2, $3, $4, $5, $9, $6, $7, $8, true FROM settled WHERE ok
+             INSERT INTO documents (id, clinic_id, content, media_type, format, idempotency_key, source_label, channel,
+                                    sha256, readable)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, true FROM settled WHERE ok
              ON CONFLICT DO NOTHING
              RETURNING id),
          prescription AS (
@@ -489,52 +495,44 @@ pub async fn insert_submission(
                                     peer, outcome)
              SELECT $34, $35, $36, $37, $38, $39, $40, $41, $42, $43 FROM document WHERE $34::uuid IS NOT NULL)
          SELECT (SELECT ok FROM settled), (SELECT id FROM found), (SELECT at FROM history)",
-    )
-    .bind(record.document_id)
-    .bind(doc.clinic_id)
-    .bind(sealed)
-    .bind(doc.media_type)
-    .bind(doc.format)
-    .bind(doc.idempotency_key)
-    .bind(doc.source_label)
-    .bind(doc.channel)
-    .bind(rx_seal::fingerprint(doc.content))
-    .bind(patient.map(|p| p.family_key.as_str()))
-    .bind(patient.map(|p| p.given_key.as_str()))
-    .bind(patient.map(|p| p.birth_date))
-    .bind(patient.map(|p| p.member_id))
-    .bind(patient.map(|p| p.family))
-    .bind(patient.map(|p| p.given))
-    .bind(record.patient_id)
-    .bind(record.id)
-    .bind(verdict.status)
-    .bind(&record.format)
-    .bind(sqlx::types::Json(&record.canonical))
-    .bind(&verdict.reasons)
-    .bind(record.canonical.first(crate::canonical::NPI))
-    .bind(record.canonical.first(crate::canonical::DIAGNOSES))
-    .bind(verdict.valid_from)
-    .bind(verdict.valid_until)
-    .bind(BY)
-    .bind(&reason)
-    .bind(record.canonical.values(REFERENCES))
-    .bind(event.id)
-    .bind(&event.routing_key)
-    .bind(&event.clinic_id)
-    .bind(&event.payload)
-    .bind(&event.headers)
-    .bind(audit.map(|a| a.id))
-    .bind(audit.map(|a| a.entry.clinic_id.as_str()))
-    .bind(audit.map(|a| a.entry.subject.as_str()))
-    .bind(audit.map(|a| a.entry.roles.as_str()))
-    .bind(audit.map(|a| a.entry.action.as_str()))
-    .bind(audit.map(|a| a.entry.resource.kind))
-    .bind(audit.map(|a| a.entry.resource.id.as_str()))
-    .bind(audit.map(|a| a.entry.resource.patient_id.as_str()))
-    .bind(audit.map(|a| a.entry.peer.as_str()))
-    .bind(audit.map(|a| a.entry.outcome.as_str()))
-    .fetch_one(&mut *conn)
-    .await?;
+    );
+    let (settled, found, at) = bind_document(query, record.document_id, doc, sealed)
+        .bind(patient.map(|p| p.family_key.as_str()))
+        .bind(patient.map(|p| p.given_key.as_str()))
+        .bind(patient.map(|p| p.birth_date))
+        .bind(patient.map(|p| p.member_id))
+        .bind(patient.map(|p| p.family))
+        .bind(patient.map(|p| p.given))
+        .bind(record.patient_id)
+        .bind(record.id)
+        .bind(verdict.status)
+        .bind(&record.format)
+        .bind(sqlx::types::Json(&record.canonical))
+        .bind(&verdict.reasons)
+        .bind(record.canonical.first(crate::canonical::NPI))
+        .bind(record.canonical.first(crate::canonical::DIAGNOSES))
+        .bind(verdict.valid_from)
+        .bind(verdict.valid_until)
+        .bind(BY)
+        .bind(&reason)
+        .bind(record.canonical.values(REFERENCES))
+        .bind(event.id)
+        .bind(&event.routing_key)
+        .bind(&event.clinic_id)
+        .bind(&event.payload)
+        .bind(&event.headers)
+        .bind(audit.map(|a| a.id))
+        .bind(audit.map(|a| a.entry.clinic_id.as_str()))
+        .bind(audit.map(|a| a.entry.subject.as_str()))
+        .bind(audit.map(|a| a.entry.roles.as_str()))
+        .bind(audit.map(|a| a.entry.action.as_str()))
+        .bind(audit.map(|a| a.entry.resource.kind))
+        .bind(audit.map(|a| a.entry.resource.id.as_str()))
+        .bind(audit.map(|a| a.entry.resource.patient_id.as_str()))
+        .bind(audit.map(|a| a.entry.peer.as_str()))
+        .bind(audit.map(|a| a.entry.outcome.as_str()))
+        .fetch_one(&mut *conn)
+        .await?;
     if !settled {
         return Ok(Written::PatientIs(found));
     }

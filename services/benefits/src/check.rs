@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::config::{BenefitsConfig, PayerConfig};
 use crate::connector::{ConnectorError, PayerConnector, Resilient};
+use crate::control_numbers::ControlNumberBlocks;
 use crate::store::{self, Artifact, Coverage, Relationship, StoreError, StoredCheck};
 use crate::summary::{Summary, reason};
 
@@ -33,6 +34,7 @@ pub struct Performed {
 pub struct Checker {
     pub config: Arc<BenefitsConfig>,
     connector: Resilient,
+    numbers: ControlNumberBlocks,
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -41,7 +43,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 impl Checker {
     pub fn new(config: Arc<BenefitsConfig>, connector: Arc<dyn PayerConnector>) -> Self {
-        Self { config, connector: Resilient::new(connector) }
+        Self { config, connector: Resilient::new(connector), numbers: ControlNumberBlocks::default() }
     }
 
     /// The service type to ask about: the caller's, else the payer's default.
@@ -61,8 +63,7 @@ impl Checker {
     }
 
     /// Checks from the day's cache, read in the caller's clinic-scoped transaction, else with
-    /// the payer. The control number is taken outside that transaction, so concurrent checks do
-    /// not queue on the partner's counter for the length of a payer call.
+    /// the payer.
     pub async fn check_in(
         &self,
         conn: &mut sqlx::PgConnection,
@@ -129,22 +130,18 @@ impl Checker {
         Ok(self.ask_payer_under(coverage, service_type, date_of_service, control).await)
     }
 
-    /// The control number a check of `coverage` goes out under, taken through `executor`
-    /// (the pool, or a caller's transaction that commits before the payer call); `None` when
-    /// no payer is configured for it.
-    pub async fn control_number<'e>(
-        &self,
-        executor: impl sqlx::PgExecutor<'e>,
-        coverage: &Coverage,
-    ) -> Result<Option<u32>, StoreError> {
+    /// The control number a check of `coverage` goes out under, from this process's reserved
+    /// block (a new block is reserved through `pool` now and then); `None` when no payer is
+    /// configured for it.
+    async fn control_number(&self, pool: &PgPool, coverage: &Coverage) -> Result<Option<u32>, StoreError> {
         match self.config.payer(&coverage.payer_id) {
-            Some(payer) => Ok(Some(store::next_control_number(executor, payer.receiver()).await?)),
+            Some(payer) => Ok(Some(self.numbers.next(pool, payer.receiver()).await?)),
             None => Ok(None),
         }
     }
 
     /// Asks the payer under a control number from [`Self::control_number`].
-    pub async fn ask_payer_under(
+    async fn ask_payer_under(
         &self,
         coverage: &Coverage,
         service_type: &str,

@@ -172,18 +172,13 @@ impl Benefits {
             store::coverage_in(&mut tx, &clinic, patient_id).await?.ok_or(ServiceError::NotFound("coverage"))?;
         let st = checker.service_type(&coverage.payer_id, asked);
         let cached = if req.force_refresh { None } else { checker.cached_in(&mut tx, &coverage, &st).await? };
-        // a miss takes its control number in the same round of reads (this transaction
-        // commits before the payer call, so the partner's counter is not held across it)
-        let control = match cached {
-            Some(_) => None,
-            None => checker.control_number(&mut *tx, &coverage).await?,
-        };
-        // a cache hit is answered by this transaction, so its entry goes with it
+        // a cache hit is answered by this transaction, so its entry goes with it; a miss
+        // holds nothing open across the payer call
         let audit_now = audit.as_ref().filter(|_| cached.is_some());
         commit_with(tx, audit_now, resource.clone()).await.map_err(StoreError::from)?;
         let performed = match cached {
             Some(hit) => hit,
-            None => checker.ask_payer_under(&coverage, &st, dos, control).await,
+            None => checker.ask_payer(&self.app.pool, &coverage, &st, dos).await?,
         };
         if !performed.from_cache {
             let mut tx = rx_platform::tenancy::begin(&self.app.pool, &clinic).await.map_err(StoreError::from)?;

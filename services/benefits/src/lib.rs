@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod connector;
+pub mod control_numbers;
 pub mod error;
 pub mod estimate;
 pub mod events;

@@ -181,18 +181,29 @@ pub async fn coverage_in(
     }))
 }
 
-/// The next interchange control number for a trading partner; each number is handed out once.
-pub async fn next_control_number<'e>(executor: impl sqlx::PgExecutor<'e>, partner: &str) -> Result<u32, StoreError> {
-    let n: i32 = sqlx::query_scalar(
-        "INSERT INTO control_numbers (partner, last) VALUES ($1, 1)
+/// Reserves the next `count` interchange control numbers of a trading partner and returns
+/// them; each number is reserved once, also across processes. Numbers stay within ISA13's nine
+/// digits: a block that would pass 999,999,999 starts again at 1. Run on the pool, so the block
+/// is committed before any of its numbers goes out.
+pub async fn reserve_control_numbers(
+    pool: &PgPool,
+    partner: &str,
+    count: u32,
+) -> Result<std::ops::RangeInclusive<u32>, StoreError> {
+    let count = i32::try_from(count.clamp(1, 1_000_000)).unwrap_or(1);
+    let last: i32 = sqlx::query_scalar(
+        "INSERT INTO control_numbers (partner, last) VALUES ($1, $2)
          ON CONFLICT (partner) DO UPDATE
-             SET last = CASE WHEN control_numbers.last >= 999999999 THEN 1 ELSE control_numbers.last + 1 END
+             SET last = CASE WHEN control_numbers.last > 999999999 - $2 THEN $2 ELSE control_numbers.last + $2 END
          RETURNING last",
     )
     .bind(partner)
-    .fetch_one(executor)
+    .bind(count)
+    .fetch_one(pool)
     .await?;
-    u32::try_from(n).map_err(|_| StoreError::Corrupt("negative control number".into()))
+    let last = u32::try_from(last).map_err(|_| StoreError::Corrupt("negative control number".into()))?;
+    let count = u32::try_from(count).unwrap_or(1);
+    Ok(last - (count - 1)..=last)
 }
 
 /// A stored check.

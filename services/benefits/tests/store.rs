@@ -56,3 +56,36 @@ async fn writing_a_coverage_unchanged_leaves_its_row_unlocked_and_a_change_is_st
     assert_eq!(stored, fresh);
     h.shutdown.cancel();
 }
+
+#[tokio::test]
+async fn control_numbers_from_blocks_are_never_handed_out_twice_across_processes_and_restarts() {
+    use rx_benefits::control_numbers::{BLOCK, ControlNumberBlocks};
+    let h = support::harness().await;
+    // two processes taking numbers in turn, then one of them restarting halfway through a block
+    let (first, second) = (ControlNumberBlocks::default(), ControlNumberBlocks::default());
+    let mut taken = Vec::new();
+    for _ in 0..BLOCK + 10 {
+        taken.push(first.next(&h.pool, "PAYERA").await.expect("first"));
+        taken.push(second.next(&h.pool, "PAYERA").await.expect("second"));
+    }
+    let restarted = ControlNumberBlocks::default();
+    taken.push(restarted.next(&h.pool, "PAYERA").await.expect("after a restart"));
+    let mut unique = taken.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), taken.len(), "a number went out twice");
+    assert!(taken.iter().all(|n| (1..=999_999_999).contains(n)));
+    // a process takes its block's numbers in order; another partner has its own counter
+    assert_eq!(taken[2] - taken[0], 1);
+    assert_eq!(first.next(&h.pool, "PAYERB").await.expect("other partner"), 1);
+
+    // a block that would pass ISA13's nine digits starts again at 1
+    sqlx::query("UPDATE control_numbers SET last = 999999990 WHERE partner = 'PAYERA'")
+        .execute(&h.inspect)
+        .await
+        .expect("near the end");
+    let late = ControlNumberBlocks::default();
+    assert_eq!(late.next(&h.pool, "PAYERA").await.expect("wrapped"), 1);
+    assert_eq!(late.next(&h.pool, "PAYERA").await.expect("wrapped"), 2);
+    h.shutdown.cancel();
+}

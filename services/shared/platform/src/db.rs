@@ -5,9 +5,9 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::ConnectOptions;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
 
 use crate::config::Secret;
 
@@ -29,6 +29,12 @@ pub const CLAIMS: ServiceSchema =
     ServiceSchema { schema: "claims", role: "rxbridge_claims", app_role: "rxbridge_claims_app" };
 pub const ALL: [ServiceSchema; 3] = [INTAKE, BENEFITS, CLAIMS];
 
+/// A pooled connection idle for less than this is handed out without a ping. sqlx pings every
+/// connection as it comes back to the pool, so pinging it again on the way out is a second
+/// round trip per transaction that tells nothing new; one idle longer (the server may have
+/// restarted meanwhile) is still pinged, and replaced when the ping fails.
+pub const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(5);
+
 /// Opens a pool whose connections see only `schema` first on their search path.
 pub async fn connect(url: &Secret, schema: ServiceSchema, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url.expose())?
@@ -40,6 +46,15 @@ pub async fn connect(url: &Secret, schema: ServiceSchema, max_connections: u32) 
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_with(options)
         .await
 }

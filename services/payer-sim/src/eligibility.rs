@@ -192,10 +192,9 @@ fn answer(req: &CoreEnvelope, payload_type: &str, payload: Option<String>, error
 }
 
 async fn realtime(State(sim): State<Arc<Sim>>, body: String) -> Response {
+    let arrived = std::time::Instant::now();
     let (mode, latency) = sim.faults.next();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    crate::faults::hold(arrived, latency).await;
     match mode {
         FaultMode::Http503 => {
             return soap(StatusCode::SERVICE_UNAVAILABLE, core::soap_fault(false, "payer temporarily unavailable"));

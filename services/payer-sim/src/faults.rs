@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::routing::get;
@@ -99,6 +99,29 @@ impl Faults {
     }
 }
 
+/// Tokio's timer fires up to ~2 ms after a deadline (millisecond ticks, rounded up when set
+/// and again when the runtime parks); the last stretch of a hold is slept on a blocking thread
+/// instead, whose sleep is precise to tens of microseconds.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
+
+/// Holds an answer until `latency` after the request `arrived`, so the configured latency is
+/// the one a client sees rather than the latency plus the timer's slack.
+pub async fn hold(arrived: Instant, latency: Duration) {
+    if latency.is_zero() {
+        return;
+    }
+    let deadline = arrived + latency;
+    if let Some(coarse) = deadline.checked_sub(TIMER_SLACK)
+        && coarse > Instant::now()
+    {
+        tokio::time::sleep_until(coarse.into()).await;
+    }
+    let rest = deadline.saturating_duration_since(Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 /// Request counters `GET /admin/stats` returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
@@ -127,6 +150,15 @@ async fn stats(State(f): State<Arc<Faults>>) -> Json<Stats> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_answer_is_never_held_for_less_than_the_latency() {
+        for ms in [1, 2, 3, 15] {
+            let arrived = Instant::now();
+            hold(arrived, Duration::from_millis(ms)).await;
+            assert!(arrived.elapsed() >= Duration::from_millis(ms), "{ms} ms held for {:?}", arrived.elapsed());
+        }
+    }
 
     #[test]
     fn a_counted_fault_wears_off() {

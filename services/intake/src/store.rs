@@ -191,6 +191,19 @@ fn bind_document<'q, O>(query: PgQueryAs<'q, O>, id: Uuid, doc: &NewDocument<'q>
         .bind(rx_seal::fingerprint(doc.content))
 }
 
+/// Binds what a prescription's row holds of its reading and verdict, in this order: status,
+/// canonical fields, review reasons, prescriber NPI, primary diagnosis, valid from, valid until.
+fn bind_verdict<'q, O>(query: PgQueryAs<'q, O>, record: &'q Record, verdict: &'q Verdict) -> PgQueryAs<'q, O> {
+    query
+        .bind(verdict.status)
+        .bind(sqlx::types::Json(&record.canonical))
+        .bind(&verdict.reasons)
+        .bind(record.canonical.first(crate::canonical::NPI))
+        .bind(record.canonical.first(crate::canonical::DIAGNOSES))
+        .bind(verdict.valid_from)
+        .bind(verdict.valid_until)
+}
+
 /// Stores the OCR pages of a document.
 pub async fn insert_pages(
     conn: &mut PgConnection,
@@ -473,7 +486,7 @@ pub async fn insert_submission(
          prescription AS (
              INSERT INTO prescriptions (id, clinic_id, document_id, patient_id, status, format, canonical,
                                         review_reasons, prescriber_npi, primary_diagnosis, valid_from, valid_until)
-             SELECT $17, $2, id, $16, $18, $19, $20, $21, $22, $23, $24, $25 FROM document
+             SELECT $17, $2, id, $16, $18, $25, $19, $20, $21, $22, $23, $24 FROM document
              RETURNING id),
          history AS (
              INSERT INTO status_history (prescription_id, clinic_id, status, by_subject, reason)
@@ -496,7 +509,7 @@ pub async fn insert_submission(
              SELECT $34, $35, $36, $37, $38, $39, $40, $41, $42, $43 FROM document WHERE $34::uuid IS NOT NULL)
          SELECT (SELECT ok FROM settled), (SELECT id FROM found), (SELECT at FROM history)",
     );
-    let (settled, found, at) = bind_document(query, record.document_id, doc, sealed)
+    let query = bind_document(query, record.document_id, doc, sealed)
         .bind(patient.map(|p| p.family_key.as_str()))
         .bind(patient.map(|p| p.given_key.as_str()))
         .bind(patient.map(|p| p.birth_date))
@@ -504,15 +517,9 @@ pub async fn insert_submission(
         .bind(patient.map(|p| p.family))
         .bind(patient.map(|p| p.given))
         .bind(record.patient_id)
-        .bind(record.id)
-        .bind(verdict.status)
+        .bind(record.id);
+    let (settled, found, at) = bind_verdict(query, record, verdict)
         .bind(&record.format)
-        .bind(sqlx::types::Json(&record.canonical))
-        .bind(&verdict.reasons)
-        .bind(record.canonical.first(crate::canonical::NPI))
-        .bind(record.canonical.first(crate::canonical::DIAGNOSES))
-        .bind(verdict.valid_from)
-        .bind(verdict.valid_until)
         .bind(BY)
         .bind(&reason)
         .bind(record.canonical.values(REFERENCES))
@@ -547,23 +554,19 @@ pub async fn update_prescription(
     record: &Record,
     verdict: &Verdict,
 ) -> Result<(), ServiceError> {
-    sqlx::query(
-        "UPDATE prescriptions SET patient_id = $3, status = $4, canonical = $5, review_reasons = $6,
-                prescriber_npi = $7, primary_diagnosis = $8, valid_from = $9, valid_until = $10, updated_at = now()
-         WHERE id = $1 AND clinic_id = $2",
-    )
-    .bind(record.id)
-    .bind(&record.clinic_id)
-    .bind(record.patient_id)
-    .bind(verdict.status)
-    .bind(sqlx::types::Json(&record.canonical))
-    .bind(&verdict.reasons)
-    .bind(record.canonical.first(crate::canonical::NPI))
-    .bind(record.canonical.first(crate::canonical::DIAGNOSES))
-    .bind(verdict.valid_from)
-    .bind(verdict.valid_until)
-    .execute(&mut *conn)
-    .await?;
+    let query = sqlx::query_as::<_, (Uuid,)>(
+        "UPDATE prescriptions SET status = $1, canonical = $2, review_reasons = $3, prescriber_npi = $4,
+                primary_diagnosis = $5, valid_from = $6, valid_until = $7, patient_id = $8, updated_at = now()
+         WHERE id = $9 AND clinic_id = $10
+         RETURNING id",
+    );
+    bind_verdict(query, record, verdict)
+        .bind(record.patient_id)
+        .bind(record.id)
+        .bind(&record.clinic_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(ServiceError::NotFound("prescription"))?;
     Ok(())
 }
 
